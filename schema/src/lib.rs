@@ -1,0 +1,5 @@
+//! Enrol's shared schema crate: wire types shared by client, server and bridge, the MOSIP
+//! identity-schema / UI-spec model with validation and rule evaluation, and the default data.
+//! No I/O and no framework: callers pass bytes and strings in, get typed values out.
+
+pub mod sbi;
