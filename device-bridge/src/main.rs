@@ -13,6 +13,7 @@ use enrol_bridge::r30x::{R30xDevice, SimulatedSensor};
 use enrol_bridge::service::{Bridge, BridgeConfig};
 use enrol_bridge::simulator::{Fault, SimControl, SimSettings};
 use enrol_bridge::transport::serial::{SerialTransport, pty_pair};
+use enrol_bridge::transport::usb::{self, Support};
 
 #[derive(Parser)]
 #[command(
@@ -137,6 +138,33 @@ fn build_bridge(args: &ServeArgs, port: u16) -> anyhow::Result<Bridge> {
     Ok(bridge)
 }
 
+fn print_usb() {
+    let found = usb::survey(&usb::NusbLister);
+    if let Some(problem) = &found.problem {
+        println!("usb: {problem}");
+    }
+    for (device, name, support) in &found.devices {
+        let label = name
+            .or(device.product.as_deref())
+            .unwrap_or("unknown device");
+        match support {
+            Support::Supported { driver, how } => {
+                println!(
+                    "usb {:04x}:{:04x} {label}: supported by {driver} ({how})",
+                    device.vendor_id, device.product_id
+                )
+            }
+            Support::Unsupported { reason } => {
+                println!(
+                    "usb {:04x}:{:04x} {label}: unsupported: {reason}",
+                    device.vendor_id, device.product_id
+                )
+            }
+            Support::NotBiometric => {}
+        }
+    }
+}
+
 fn print_devices(bridge: &Bridge) {
     for slot in bridge.registry.all() {
         let d = slot.driver.descriptor();
@@ -161,6 +189,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     println!("enrol-bridge listening on http://127.0.0.1:{port}/");
     print_devices(&bridge);
+    print_usb();
+    if let Err(problem) = usb::watch(|event| tracing::info!("{event}")) {
+        println!("usb hot-plug: {problem}");
+    }
     let state = AppState::new(Arc::new(bridge));
     http::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
@@ -182,6 +214,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Devices(args)) => {
             let bridge = build_bridge(&args, 0)?;
             print_devices(&bridge);
+            print_usb();
             Ok(())
         }
         Some(Command::SimSensor { quality, seed }) => {

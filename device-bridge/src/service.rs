@@ -222,7 +222,9 @@ impl Bridge {
         kinds: &[DeviceKind],
         control: Arc<SimControl>,
     ) -> Result<(), KeyError> {
-        for (index, kind) in kinds.iter().enumerate() {
+        for (position, kind) in kinds.iter().enumerate() {
+            // Serial numbers (and so keys) stay stable per kind whatever else is simulated.
+            let index = kinds[..position].iter().filter(|k| *k == kind).count();
             let device = Arc::new(SimulatedDevice::new(*kind, index, Arc::clone(&control)));
             self.attach(Arc::clone(&device) as Arc<dyn Driver>)?;
             self.sim_devices.push(device);

@@ -83,6 +83,17 @@ pub fn fingerprint(width: u32, height: u32, quality: u8, seed: u64) -> Raster {
     let core_y = height as f32 * (0.35 + 0.2 * rng.unit());
     let period = 8.5 + 1.5 * rng.unit();
     let phase = rng.unit() * std::f32::consts::TAU;
+    // Low-frequency warps make ridges wander like real ones instead of perfect ellipses.
+    let warps: Vec<(f32, f32, f32, f32)> = (0..3)
+        .map(|_| {
+            (
+                20.0 + 30.0 * rng.unit(),
+                25.0 + 40.0 * rng.unit(),
+                rng.unit() * 6.3,
+                2.0 + 3.0 * rng.unit(),
+            )
+        })
+        .collect();
     let amplitude = 25.0 + 90.0 * q;
     let noise = 8.0 + 70.0 * (1.0 - q);
     let mut out = Raster::gray(width, height, 235);
@@ -101,7 +112,11 @@ pub fn fingerprint(width: u32, height: u32, quality: u8, seed: u64) -> Raster {
             let dy = fy - core_y;
             let radius = (dx * dx + dy * dy).sqrt();
             // Concentric arcs near the core that flatten into horizontal ridges further down.
-            let arcs = radius + 0.35 * dy;
+            let warp: f32 = warps
+                .iter()
+                .map(|(fx_, fy_, p, a)| a * (fx / fx_ + p).sin() * (fy / fy_ - p).cos())
+                .sum();
+            let arcs = radius + 0.45 * dy + warp;
             let value = (std::f32::consts::TAU * arcs / period + phase).cos();
             let fade = (1.0 - pad).min(0.15) / 0.15;
             let shade = 140.0 - amplitude * value * fade + noise * rng.normal();

@@ -1,8 +1,9 @@
-//! Byte transports with explicit timeouts, the only place that knows `serialport` (and `nusb`):
+//! Byte transports with explicit timeouts, the only place that knows `serialport` and `nusb`:
 //! the serial port (R30x modules), USB enumeration and hot-plug watching, and an in-memory pipe
 //! used by tests as a byte-level fake.
 
 pub mod serial;
+pub mod usb;
 
 use std::time::Duration;
 
