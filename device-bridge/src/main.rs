@@ -190,9 +190,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("enrol-bridge listening on http://127.0.0.1:{port}/");
     print_devices(&bridge);
     print_usb();
-    if let Err(problem) = usb::watch(|event| tracing::info!("{event}")) {
+    if let Err(problem) = usb::watch(|event| eprintln!("{event}")) {
         println!("usb hot-plug: {problem}");
     }
+    let mut events = bridge.registry.subscribe();
+    tokio::spawn(async move {
+        while let Ok(event) = events.recv().await {
+            eprintln!("device {event:?}");
+        }
+    });
     let state = AppState::new(Arc::new(bridge));
     http::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
