@@ -114,10 +114,6 @@ impl KeyStore {
             .map_err(create_error("the CA PEM"))
     }
 
-    pub fn ca_certificate(&self) -> &Certificate {
-        &self.ca.certificate
-    }
-
     /// Loads or creates the identity of the device with this serial number.
     pub fn device(&self, serial_no: &str) -> Result<SigningIdentity, KeyError> {
         let stem = format!(

@@ -184,10 +184,6 @@ impl Bridge {
         }
     }
 
-    pub fn keys(&self) -> &KeyStore {
-        &self.keys
-    }
-
     /// Attaches a driver, creating its key and certificate on first use.
     pub fn attach(&self, driver: Arc<dyn Driver>) -> Result<String, KeyError> {
         let descriptor = driver.descriptor().clone();

@@ -226,7 +226,10 @@ impl Driver for SimulatedDevice {
                 Arc::new(match self.descriptor.kind {
                     DeviceKind::Face => synth::face(w, h, settings.quality, settings.seed, false),
                     DeviceKind::IrisDouble => synth::iris(w, h, settings.quality, settings.seed),
-                    _ => synth::fingerprint(w, h, settings.quality, settings.seed),
+                    DeviceKind::FingerSlap => slap_preview(sub_id, settings.quality, settings.seed),
+                    DeviceKind::FingerSingle => {
+                        synth::fingerprint(w, h, settings.quality, settings.seed)
+                    }
                 })
             }))
         };
@@ -240,21 +243,38 @@ impl Driver for SimulatedDevice {
             pixels.extend_from_slice(&line[..shift]);
         }
         Ok(Raster {
+            width: base.width,
+            height: base.height,
+            channels: base.channels,
             pixels,
-            ..(*base).clone_header()
         })
     }
 }
 
-impl Raster {
-    fn clone_header(&self) -> Raster {
-        Raster {
-            width: self.width,
-            height: self.height,
-            channels: self.channels,
-            pixels: Vec::new(),
+/// A slap platen view: the sub-id's fingers side by side, the middle ones a little higher.
+fn slap_preview(sub_id: u32, quality: u8, seed: u64) -> Raster {
+    let (w, h) = PREVIEW_SIZE;
+    let mut canvas = Raster::gray(w, h, 235);
+    let fingers = DeviceKind::FingerSlap.segments(sub_id).len().max(1) as u32;
+    let tile_w = w / fingers - 12;
+    let tile_h = h * 2 / 3;
+    for index in 0..fingers {
+        let tile = synth::fingerprint(tile_w, tile_h, quality, seed.wrapping_add(u64::from(index)));
+        let x0 = index * (w / fingers) + 6;
+        let lift = if fingers == 4 && (index == 1 || index == 2) {
+            0
+        } else {
+            h / 10
+        };
+        let y0 = h / 12 + lift;
+        for row in 0..tile_h.min(h - y0) {
+            let source = (row * tile_w) as usize;
+            let target = ((y0 + row) * w + x0) as usize;
+            canvas.pixels[target..target + tile_w as usize]
+                .copy_from_slice(&tile.pixels[source..source + tile_w as usize]);
         }
     }
+    canvas
 }
 
 #[cfg(test)]
@@ -327,6 +347,18 @@ mod tests {
         let second = device.preview(3, 1).expect("frame");
         assert_eq!((first.width, first.height), PREVIEW_SIZE);
         assert_ne!(first.pixels, second.pixels);
+        let slap = SimulatedDevice::new(
+            DeviceKind::FingerSlap,
+            0,
+            SimControl::new(SimSettings::default()),
+        );
+        for sub_id in [1, 2, 3] {
+            let frame = slap.preview(sub_id, 0).expect("slap frame");
+            assert_eq!(
+                (frame.width, frame.height, frame.pixels.len()),
+                (640, 480, 640 * 480)
+            );
+        }
         assert_eq!(Fault::parse("low-quality"), Some(Fault::LowQuality));
         assert_eq!(Fault::parse("melt"), None);
     }
