@@ -153,6 +153,34 @@ async fn main() {
         );
     }
 
+    // Where the capture time goes (per finger segment, 280x360 grey).
+    let finger = enrol_bridge::synth::fingerprint(280, 360, 80, 1);
+    let time = |label: &str, runs: u32, work: &dyn Fn()| {
+        let started = Instant::now();
+        for _ in 0..runs {
+            work();
+        }
+        println!(
+            "  {label}: {:.2} ms",
+            started.elapsed().as_secs_f64() * 1000.0 / f64::from(runs)
+        );
+    };
+    time("synthetic finger render (simulator side)", 20, &|| {
+        enrol_bridge::synth::fingerprint(280, 360, 80, 1);
+    });
+    time("finger quality estimate", 20, &|| {
+        enrol_bridge::quality::finger(&finger);
+    });
+    time("JPEG 2000 lossless encode", 20, &|| {
+        enrol_bridge::jp2::encode_lossless(
+            280,
+            360,
+            enrol_bridge::jp2::Channels::Gray,
+            &finger.pixels,
+        )
+        .expect("encodes");
+    });
+
     // 3. STREAM at 640x480.
     let cpu_before = cpu_seconds();
     let started = Instant::now();

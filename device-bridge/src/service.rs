@@ -630,12 +630,26 @@ fn build_entries(
     mut previous: Vec<u8>,
 ) -> Result<Vec<CaptureEntry>, SbiError> {
     let now = OffsetDateTime::now_utc();
+    // JPEG 2000 dominates the cost: encode the segments in parallel.
+    let encoded: Vec<Result<Vec<u8>, jp2::Jp2Error>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = segments
+            .iter()
+            .map(|segment| {
+                let image = &segment.image;
+                scope.spawn(move || {
+                    jp2::encode_lossless(image.width, image.height, image.channels, &image.pixels)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().unwrap_or(Err(jp2::Jp2Error::Codec("worker"))))
+            .collect()
+    });
     let mut entries = Vec::with_capacity(segments.len());
-    for (segment, score) in segments.into_iter().zip(scores) {
+    for ((segment, score), encoded) in segments.into_iter().zip(scores).zip(encoded) {
         let image = &segment.image;
-        let encoded =
-            jp2::encode_lossless(image.width, image.height, image.channels, &image.pixels)
-                .map_err(|_| SbiError::Extraction)?;
+        let encoded = encoded.map_err(|_| SbiError::Extraction)?;
         let (w, h) = (image.width as u16, image.height as u16);
         let iso_quality = score.round() as u8;
         let record = match (context.bio_type, segment.bio_sub_type.as_deref()) {
