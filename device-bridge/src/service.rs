@@ -415,7 +415,7 @@ impl Bridge {
         if let Some(stream) = stream {
             slot.end_stream(&stream.stop);
         }
-        let (segments, scores) = best?;
+        let (segments, scores, score_met) = best?;
         let previous = match bio.previous_hash.as_deref().map(str::trim) {
             None | Some("") => Sha256::digest(b"").to_vec(),
             Some(hex) => decode_hex(hex).ok_or(SbiError::BadRequest)?,
@@ -428,23 +428,31 @@ impl Bridge {
             requested_score: sbi::score_string(requested),
             service_version: self.config.service_version.clone(),
         };
-        tokio::task::spawn_blocking(move || build_entries(&context, segments, &scores, previous))
-            .await
-            .map_err(|_| SbiError::Extraction)?
-            .map(|biometrics| CaptureResponse { biometrics })
+        let biometrics = tokio::task::spawn_blocking(move || {
+            build_entries(&context, segments, &scores, previous)
+        })
+        .await
+        .map_err(|_| SbiError::Extraction)??;
+        // Below the requested score the best frame is returned at the timeout, never before.
+        if !score_met {
+            tokio::time::sleep_until(deadline.into()).await;
+        }
+        Ok(CaptureResponse { biometrics })
     }
 
-    /// Acquires frames until the average quality reaches `requested` or the deadline passes, and
-    /// returns the best frame with its per-segment scores.
+    /// Acquires frames until the average quality reaches `requested` or no further frame fits
+    /// before the deadline, and returns the best frame, its per-segment scores and whether the
+    /// requested score was met. With no frame at all it waits out the timeout and fails (101).
     async fn acquire_best(
         &self,
         slot: &Arc<Slot>,
         spec: &CaptureSpec,
         requested: f64,
         deadline: Instant,
-    ) -> Result<(Vec<SegmentImage>, Vec<f64>), SbiError> {
+    ) -> Result<(Vec<SegmentImage>, Vec<f64>, bool), SbiError> {
         let mut best: Option<(Vec<SegmentImage>, Vec<f64>, f64)> = None;
         loop {
+            let started = Instant::now();
             let driver = Arc::clone(&slot.driver);
             let frame_spec = spec.clone();
             let outcome = tokio::task::spawn_blocking(move || {
@@ -468,27 +476,23 @@ impl Bridge {
                 Err(_) => return Err(SbiError::Extraction),
                 Ok(Some((segments, scores))) => {
                     let average = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+                    if average >= requested {
+                        return Ok((segments, scores, true));
+                    }
                     if best.as_ref().is_none_or(|(_, _, b)| average > *b) {
                         best = Some((segments, scores, average));
-                    }
-                    if average >= requested {
-                        break;
                     }
                 }
                 Ok(None) => {}
             }
-            if Instant::now() >= deadline {
+            // Stop when another frame (plus encoding the best one) would overrun the timeout.
+            let frame_time = started.elapsed();
+            if Instant::now() + frame_time * 2 >= deadline {
                 break;
             }
         }
-        // Never answer before the timeout when nothing good enough was seen (CTK timeout tests).
         match best {
-            Some((segments, scores, average)) => {
-                if average < requested {
-                    tokio::time::sleep_until(deadline.into()).await;
-                }
-                Ok((segments, scores))
-            }
+            Some((segments, scores, _)) => Ok((segments, scores, false)),
             None => {
                 tokio::time::sleep_until(deadline.into()).await;
                 Err(SbiError::NoBiometric)
