@@ -2,6 +2,8 @@
 //! identity-schema / UI-spec model with validation and rule evaluation, and the default data.
 //! No I/O and no framework: callers pass bytes and strings in, get typed values out.
 
+pub mod settings;
+
 // Wire types shared across parts (one module per contract).
 pub mod enrolment;
 pub mod packet;
