@@ -904,3 +904,104 @@ impl Scope for CaptureScope<'_> {
         Value::Bool(self.0.captured.contains(name) || self.0.excepted.contains(name))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defaults;
+    use crate::packet::Process;
+
+    #[test]
+    fn dates_are_strict_yyyy_mm_dd() {
+        for (text, valid) in [
+            ("2024/02/29", true),
+            ("2023/02/29", false),
+            ("2023/02/30", false),
+            ("2023/13/01", false),
+            ("2023/1/01", false),
+            ("2023-01-01", false),
+            ("２０２３/01/01", false),
+        ] {
+            assert_eq!(parse_date(text).is_some(), valid, "{text}");
+        }
+    }
+
+    #[test]
+    fn ages_outside_every_group_are_reported() {
+        let settings = RegistrationSettings {
+            age_groups: vec![AgeGroup::new("ADULT", 18, 100)],
+            ..RegistrationSettings::default()
+        };
+        let schema = defaults::identity_schema();
+        let validator = Validator::new(&schema, None, None, &settings).unwrap();
+        let identity = serde_json::json!({"dateOfBirth": "1901/01/01"});
+        let today = Date::from_calendar_date(2026, Month::November, 28).unwrap();
+        let errors = validator.validate(identity.as_object().unwrap(), &Context::new(today));
+        let codes: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert!(
+            codes.contains(&("dateOfBirth", "AGE_OUT_OF_RANGE")),
+            "{codes:?}"
+        );
+    }
+
+    #[track_caller]
+    fn check_spec_error(edit: impl FnOnce(&mut UiField), code: &str, text: &str) {
+        let schema = defaults::identity_schema();
+        let mut spec = defaults::ui_spec(Process::New);
+        let field = spec.screens[1]
+            .fields
+            .iter_mut()
+            .find(|f| f.id == "fullName")
+            .unwrap();
+        edit(field);
+        let error = Validator::new(&schema, Some(&spec), None, &RegistrationSettings::default())
+            .unwrap_err();
+        assert_eq!(error.code(), code, "{error}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with("field fullName: ") && message.contains(text),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn bad_specs_are_refused_naming_the_field() {
+        let rule = |expr: &str| Rule {
+            engine: "MVEL".into(),
+            expr: expr.into(),
+        };
+        check_spec_error(
+            |f| f.visible = Some(rule("identity.get('a') === 'b'")),
+            "RULE_SYNTAX",
+            "visible: unsupported operator (use ==, && or ||) at column 21",
+        );
+        check_spec_error(
+            |f| f.required_on = vec![rule("ageGroup == 'INFANT'")],
+            "RULE_VARIABLE",
+            "unknown name \"ageGroup\"",
+        );
+        check_spec_error(
+            |f| {
+                f.visible = Some(Rule {
+                    engine: "JS".into(),
+                    expr: "true".into(),
+                })
+            },
+            "RULE_ENGINE",
+            "\"JS\"",
+        );
+        check_spec_error(
+            |f| f.validators[0].validator = "(?<=x)y".into(),
+            "PATTERN_UNSUPPORTED",
+            "look-behind",
+        );
+        check_spec_error(
+            |f| f.validators[0].kind = "luhn".into(),
+            "VALIDATOR_TYPE",
+            "\"luhn\"",
+        );
+    }
+}
