@@ -18,6 +18,8 @@ pub const UI_SPEC_BIOMETRIC_CORRECTION_JSON: &str =
     include_str!("../data/ui-spec-biometric-correction.json");
 pub const MASTER_DATA_JSON: &str = include_str!("../data/master-data.json");
 pub const SETTINGS_JSON: &str = include_str!("../data/settings.json");
+/// A valid adult NEW registration against the defaults (for examples, tests and benchmarks).
+pub const EXAMPLE_RECORD_JSON: &str = include_str!("../data/example-record.json");
 
 /// The embedded text of a process's UI spec.
 pub fn ui_spec_json(process: Process) -> &'static str {
@@ -85,6 +87,19 @@ mod tests {
             Validator::new(&schema, Some(&spec), Some(&master), &settings)
                 .unwrap_or_else(|e| panic!("{}: {e}", spec.id));
         }
+    }
+
+    #[test]
+    fn the_example_record_is_valid() {
+        let record =
+            crate::record::Record::parse("example", EXAMPLE_RECORD_JSON.as_bytes()).unwrap();
+        let schema = identity_schema();
+        let spec = ui_spec(Process::New);
+        let master = master_data();
+        let validator = Validator::new(&schema, Some(&spec), Some(&master), &settings()).unwrap();
+        let today = time::Date::from_calendar_date(2026, time::Month::November, 28).unwrap();
+        let errors = validator.validate(&record.identity, &crate::validate::Context::new(today));
+        assert_eq!(errors, []);
     }
 
     #[test]
