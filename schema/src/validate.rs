@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use time::{Date, Month};
 
@@ -38,8 +38,11 @@ pub const BIO_ATTRIBUTES: [&str; 13] = [
     "face",
 ];
 
+/// Most language values one multilingual field may carry.
+pub const MAX_LANGUAGE_VALUES: usize = 32;
+
 /// What went wrong with one field, in one language where it applies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidationError {
     pub field: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,7 +52,7 @@ pub struct ValidationError {
 }
 
 /// Stable validation error codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// A required (or requiredOn) field, or one of its languages, has no value.
@@ -66,6 +69,8 @@ pub enum ErrorCode {
     AgeOutOfRange,
     /// A value outside its dynamic field or location level.
     NotInList,
+    /// A location that is not inside the location chosen one level up.
+    LocationMismatch,
     /// A field neither the schema nor the spec defines.
     UnknownField,
     DocumentRequired,
@@ -84,6 +89,7 @@ impl ErrorCode {
             ErrorCode::DateInFuture => "DATE_IN_FUTURE",
             ErrorCode::AgeOutOfRange => "AGE_OUT_OF_RANGE",
             ErrorCode::NotInList => "NOT_IN_LIST",
+            ErrorCode::LocationMismatch => "LOCATION_MISMATCH",
             ErrorCode::UnknownField => "UNKNOWN_FIELD",
             ErrorCode::DocumentRequired => "DOCUMENT_REQUIRED",
             ErrorCode::DocumentTypeInvalid => "DOCUMENT_TYPE_INVALID",
@@ -176,6 +182,16 @@ pub struct Validator {
     update_flow: bool,
     auto_selected_groups: Vec<String>,
     age_groups: Vec<AgeGroup>,
+    /// Location fields by hierarchy level, lowest level number (country) first.
+    location_chain: Vec<(u32, String)>,
+    /// Language → location code or name → the location.
+    location_tree: HashMap<String, HashMap<String, LocationNode>>,
+}
+
+#[derive(Debug)]
+struct LocationNode {
+    code: String,
+    parent: Option<String>,
 }
 
 #[derive(Debug)]
@@ -190,6 +206,7 @@ struct FieldCheck {
     /// Allowed codes (and, for locations, names) per language, from master data.
     allowed: Option<HashMap<String, HashSet<String>>>,
     allowed_label: &'static str,
+    location_level: Option<u32>,
     document_types: Option<(String, HashSet<String>)>,
     biometrics: Option<BiometricRule>,
 }
@@ -256,7 +273,14 @@ impl Validator {
                 check.is_date = true;
             }
         }
+        let mut location_chain: Vec<(u32, String)> = checks
+            .iter()
+            .filter_map(|c| c.location_level.map(|level| (level, c.id.clone())))
+            .collect();
+        location_chain.sort();
         Ok(Validator {
+            location_chain,
+            location_tree: master.map(location_tree).unwrap_or_default(),
             checks,
             known,
             date_of_birth,
@@ -309,6 +333,7 @@ impl Validator {
                 &mut errors,
             );
         }
+        self.check_location_chain(identity, &mut errors);
         if let (Some(dob), Some(age), None) = (&self.date_of_birth, age, age_group) {
             errors.push(error(
                 dob,
@@ -373,6 +398,15 @@ impl Validator {
                     errors.push(type_error(id, check.value_type));
                     return;
                 };
+                if entries.len() > MAX_LANGUAGE_VALUES {
+                    errors.push(error(
+                        id,
+                        None,
+                        ErrorCode::Type,
+                        format!("more than {MAX_LANGUAGE_VALUES} language values"),
+                    ));
+                    return;
+                }
                 for (i, (language, text)) in entries.iter().enumerate() {
                     if entries[..i].iter().any(|(other, _)| other == language) {
                         errors.push(error(
@@ -456,7 +490,7 @@ impl Validator {
                     id,
                     language,
                     ErrorCode::DateInvalid,
-                    format!("{text:?} is not a valid yyyy/MM/dd date"),
+                    "not a real yyyy/MM/dd date".into(),
                 )),
                 Some(date) if date > context.today && self.date_of_birth.as_deref() == Some(id) => {
                     errors.push(error(
@@ -484,6 +518,48 @@ impl Validator {
                     format!("{text:?} is not one of the {}", check.allowed_label),
                 ));
             }
+        }
+    }
+
+    /// Each location must sit inside the one chosen at the level above it.
+    fn check_location_chain(
+        &self,
+        identity: &Map<String, Json>,
+        errors: &mut Vec<ValidationError>,
+    ) {
+        let mut above: Option<(&str, &str, u32)> = None;
+        for (level, id) in &self.location_chain {
+            let Some(node) = identity
+                .get(id)
+                .and_then(|value| self.resolve_location(value))
+            else {
+                above = None;
+                continue;
+            };
+            if let Some((parent_field, parent_code, parent_level)) = above
+                && parent_level + 1 == *level
+                && node.parent.as_deref() != Some(parent_code)
+            {
+                errors.push(error(
+                    id,
+                    None,
+                    ErrorCode::LocationMismatch,
+                    format!("{} is not inside {parent_field} {parent_code}", node.code),
+                ));
+            }
+            above = Some((id, &node.code, *level));
+        }
+    }
+
+    fn resolve_location(&self, value: &Json) -> Option<&LocationNode> {
+        match value {
+            Json::String(text) => self
+                .location_tree
+                .values()
+                .find_map(|names| names.get(text)),
+            _ => simple_values(value)?
+                .into_iter()
+                .find_map(|(language, text)| self.location_tree.get(language)?.get(text)),
         }
     }
 
@@ -662,6 +738,10 @@ fn compile_field(
         UiField::is_dynamic,
     );
     let sub_type = ui.and_then(|f| f.sub_type.as_deref());
+    let location_level = match master {
+        Some(master) if !dynamic => sub_type.and_then(|level| master.location_level(level)),
+        _ => None,
+    };
     let (allowed, allowed_label) = match master {
         Some(master) if dynamic => (
             dynamic_values(master, sub_type.unwrap_or(id), id),
@@ -701,6 +781,7 @@ fn compile_field(
         is_date: ui.is_some_and(UiField::is_date),
         allowed,
         allowed_label,
+        location_level,
         document_types,
         biometrics,
     })
@@ -837,6 +918,24 @@ fn location_values(master: &MasterData, level: &str) -> Option<HashMap<String, H
         values.insert(location.name.clone());
     }
     (!allowed.is_empty()).then_some(allowed)
+}
+
+/// Every active location, by language, under its code and under its name.
+fn location_tree(master: &MasterData) -> HashMap<String, HashMap<String, LocationNode>> {
+    let mut tree: HashMap<String, HashMap<String, LocationNode>> = HashMap::new();
+    for location in master.locations.iter().filter(|l| l.is_active) {
+        let names = tree.entry(location.lang_code.clone()).or_default();
+        for key in [&location.code, &location.name] {
+            names.insert(
+                key.clone(),
+                LocationNode {
+                    code: location.code.clone(),
+                    parent: location.parent_loc_code.clone(),
+                },
+            );
+        }
+    }
+    tree
 }
 
 /// The `identity` map as rules see it, plus the derived `ageGroup`, `age`, `isChild` and

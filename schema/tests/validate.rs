@@ -242,6 +242,37 @@ fn records_get_the_right_code_on_the_right_field() {
             &[("region", Some("ara"), "NOT_IN_LIST")],
         ),
         Case::new(
+            "zone outside the chosen city",
+            with(adult(), "zone", same("MR-CTR")),
+            &[
+                ("zone", None, "LOCATION_MISMATCH"),
+                ("postalCode", None, "LOCATION_MISMATCH"),
+            ],
+        ),
+        Case::new(
+            "postal code outside the chosen zone",
+            with(adult(), "postalCode", json!("11002")),
+            &[("postalCode", None, "LOCATION_MISMATCH")],
+        ),
+        Case::new(
+            "too many language values",
+            with(
+                adult(),
+                "fullName",
+                Value::Array(vec![json!({"language": "eng", "value": "Amina"}); 33]),
+            ),
+            &[("fullName", None, "TYPE")],
+        ),
+        Case::new(
+            "language given twice",
+            with(
+                adult(),
+                "fullName",
+                json!([{"language": "eng", "value": "Amina"}, {"language": "eng", "value": "Amina"}]),
+            ),
+            &[("fullName", Some("eng"), "TYPE")],
+        ),
+        Case::new(
             "fields required only for infants",
             with(adult(), "dateOfBirth", json!("2024/06/01")),
             &[
