@@ -104,14 +104,16 @@ fn every_shared_rule_parses() {
 /// The documentation sample packet: its three `ID.json` files merged are judged against the
 /// sample schema. The sample's `fullName` is 92 characters in each language while the schema
 /// allows 3 to 50, so exactly those three values fail; everything else (types, required fields,
-/// the other validators) passes. The `optional` component repeats `proofOfException`, which the
-/// schema routes to `evidence`.
+/// the other validators) passes. Routing the merged identity by category rebuilds the `id` and
+/// `evidence` components exactly; the `optional` component repeats `proofOfException`, which the
+/// schema routes to `evidence` only.
 #[test]
 fn the_sample_packet_is_judged_against_the_sample_schema() {
     let Some(shared) = shared() else { return };
     let sample = shared.join("documentation-packet-sample");
     let schema = load_schema(&sample.join("id-schema-sample.json"));
     let mut merged = serde_json::Map::new();
+    let mut components = Vec::new();
     let mut misrouted = Vec::new();
     for (component, subpacket) in [
         ("id", Subpacket::Id),
@@ -121,6 +123,7 @@ fn the_sample_packet_is_judged_against_the_sample_schema() {
         let path = sample.join(format!("components/{component}/ID.json"));
         let record = Record::parse(&path.display().to_string(), &read(&path))
             .unwrap_or_else(|e| panic!("{e}"));
+        components.push(record.identity.clone());
         for (field, value) in record.identity {
             let category = schema
                 .field(&field)
@@ -136,6 +139,11 @@ fn the_sample_packet_is_judged_against_the_sample_schema() {
         }
     }
     assert_eq!(misrouted, ["optional/proofOfException"]);
+    // Routing the merged identity by category rebuilds the id and evidence components exactly.
+    let routed = schema.route(&merged);
+    assert_eq!(routed[0].1, components[0]);
+    assert_eq!(routed[1].1, components[1]);
+    assert_eq!(routed[2].1.keys().collect::<Vec<_>>(), ["IDSchemaVersion"]);
     let validator = Validator::new(&schema, None, None, &RegistrationSettings::default()).unwrap();
     let today = Date::from_calendar_date(2026, Month::November, 28).unwrap();
     let errors = validator.validate(&merged, &Context::new(today));
