@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use enrol_schema::identity_schema::{IdentitySchema, Subpacket};
+use enrol_schema::pattern::FieldPattern;
 use enrol_schema::record::Record;
 use enrol_schema::rules::Expression;
 use enrol_schema::settings::RegistrationSettings;
@@ -59,7 +60,13 @@ fn every_shared_schema_and_spec_loads_and_compiles() {
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 "process"
             }
-            UiSpecDocument::PreRegistration(_) => "pre-registration",
+            UiSpecDocument::PreRegistration(spec) => {
+                for validator in spec.identity.iter().flat_map(|f| &f.validators) {
+                    FieldPattern::compile(&validator.validator)
+                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                }
+                "pre-registration"
+            }
             UiSpecDocument::Settings(_) => "settings",
         };
         kinds.push((name, kind));
@@ -160,7 +167,37 @@ fn the_sample_packet_is_judged_against_the_sample_schema() {
         ],
         "{errors:#?}"
     );
-    // With a valid name the sample is valid.
+    // Against MOSIP's own NEW process spec and schema 1001, the 1.2.0-era sample also lacks
+    // the consent-screen fields that spec requires.
+    let mosip_schema =
+        load_schema(&shared.join("mosip-data-master/json/identity_schema_1001_v0.1.json"));
+    let new_spec_path = shared.join("mosip-data-master/json/ui_spec_newProcess.json");
+    let new_spec = ProcessSpec::parse("ui_spec_newProcess.json", &read(&new_spec_path)).unwrap();
+    let mosip = Validator::new(
+        &mosip_schema,
+        Some(&new_spec),
+        None,
+        &RegistrationSettings::default(),
+    )
+    .unwrap();
+    let errors = mosip.validate(&merged, &Context::new(today));
+    let got: Vec<_> = errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.language.as_deref(), e.code.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("consentText", None, "REQUIRED"),
+            ("consent", None, "REQUIRED"),
+            ("preferredLang", None, "REQUIRED"),
+            ("fullName", Some("eng"), "PATTERN"),
+            ("fullName", Some("ara"), "PATTERN"),
+            ("fullName", Some("fra"), "PATTERN"),
+        ],
+        "{errors:#?}"
+    );
+    // With a valid name the sample is valid against its own schema.
     let name = serde_json::json!([{"language": "eng", "value": "Pavlo Tvlcs"}]);
     merged.insert("fullName".into(), name);
     assert_eq!(validator.validate(&merged, &Context::new(today)), []);
