@@ -247,7 +247,11 @@ impl Validator {
         let mut date_of_birth = schema.field("dateOfBirth").map(|f| f.id.clone());
         match spec {
             Some(spec) => {
+                let mut listed = HashSet::new();
                 for field in spec.fields() {
+                    if !listed.insert(field.id.as_str()) {
+                        continue; // a field listed twice in the spec is checked once
+                    }
                     known.insert(field.id.clone());
                     if field.control_type.as_deref() == Some("ageDate") {
                         date_of_birth = Some(field.id.clone());
