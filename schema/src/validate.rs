@@ -51,6 +51,14 @@ pub struct ValidationError {
     pub message: String,
 }
 
+/// Whether a field is shown and required for a record (see [`Validator::field_states`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldState {
+    pub id: String,
+    pub visible: bool,
+    pub required: bool,
+}
+
 /// Stable validation error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -315,12 +323,7 @@ impl Validator {
             }
         }
         let age = self.age(identity, context.today);
-        let age_group = age.and_then(|age| {
-            self.age_groups
-                .iter()
-                .find(|g| (g.min_years..=g.max_years).contains(&age))
-                .map(|g| g.name.as_str())
-        });
+        let age_group = age.and_then(|age| self.group_of(age));
         let scope = RecordScope {
             identity,
             age,
@@ -349,6 +352,63 @@ impl Validator {
         errors
     }
 
+    /// The age group (INFANT, MINOR, ADULT with MOSIP's ranges) of the record's date of birth
+    /// on `today`, if the date is valid and falls in a group.
+    pub fn age_group(&self, identity: &Map<String, Json>, today: Date) -> Option<&str> {
+        self.group_of(self.age(identity, today)?)
+    }
+
+    /// Whether each field of the spec is shown and required for this record, in spec order
+    /// (schema-only fields follow), for a form to render.
+    pub fn field_states(&self, identity: &Map<String, Json>, context: &Context) -> Vec<FieldState> {
+        let age = self.age(identity, context.today);
+        let scope = RecordScope {
+            identity,
+            age,
+            age_group: age.and_then(|age| self.group_of(age)),
+            selected_groups: context.selected_groups,
+        };
+        self.checks
+            .iter()
+            .map(|check| {
+                let (visible, required) = self.state(check, &scope, context);
+                FieldState {
+                    id: check.id.clone(),
+                    visible,
+                    required,
+                }
+            })
+            .collect()
+    }
+
+    fn group_of(&self, age: u32) -> Option<&str> {
+        self.age_groups
+            .iter()
+            .find(|g| (g.min_years..=g.max_years).contains(&age))
+            .map(|g| g.name.as_str())
+    }
+
+    /// (shown, required) for one field: hidden by `visible` or by an unselected UPDATE group
+    /// means neither.
+    fn state(&self, check: &FieldCheck, scope: &RecordScope, context: &Context) -> (bool, bool) {
+        let group_selected = !self.update_flow
+            || check.group.as_ref().is_none_or(|group| {
+                context.selected_groups.contains(group) || self.auto_selected_groups.contains(group)
+            });
+        let shown = group_selected
+            && check
+                .visible
+                .as_ref()
+                .is_none_or(|rule| rule.evaluate(scope));
+        let required = shown
+            && match &check.requirement {
+                Requirement::Never => false,
+                Requirement::Always => true,
+                Requirement::When(rules) => rules.iter().any(|rule| rule.evaluate(scope)),
+            };
+        (shown, required)
+    }
+
     /// Completed years between a valid, past date of birth and today.
     fn age(&self, identity: &Map<String, Json>, today: Date) -> Option<u32> {
         let born = parse_date(identity.get(self.date_of_birth.as_deref()?)?.as_str()?)?;
@@ -369,21 +429,7 @@ impl Validator {
         errors: &mut Vec<ValidationError>,
     ) {
         let id = check.id.as_str();
-        let group_selected = !self.update_flow
-            || check.group.as_ref().is_none_or(|group| {
-                context.selected_groups.contains(group) || self.auto_selected_groups.contains(group)
-            });
-        let active = group_selected
-            && check
-                .visible
-                .as_ref()
-                .is_none_or(|rule| rule.evaluate(scope));
-        let required = active
-            && match &check.requirement {
-                Requirement::Never => false,
-                Requirement::Always => true,
-                Requirement::When(rules) => rules.iter().any(|rule| rule.evaluate(scope)),
-            };
+        let (_, required) = self.state(check, scope, context);
         let value = value.filter(|v| !is_blank(v));
         let Some(value) = value else {
             if required {
@@ -1027,6 +1073,42 @@ mod tests {
         ] {
             assert_eq!(parse_date(text).is_some(), valid, "{text}");
         }
+    }
+
+    #[test]
+    fn field_states_follow_the_age_group() {
+        let schema = defaults::identity_schema();
+        let spec = defaults::ui_spec(Process::New);
+        let validator = Validator::new(&schema, Some(&spec), None, &defaults::settings()).unwrap();
+        let today = Date::from_calendar_date(2026, Month::November, 28).unwrap();
+        let state = |dob: &str, id: &str| {
+            let identity = serde_json::json!({ "dateOfBirth": dob });
+            let identity = identity.as_object().unwrap();
+            let states = validator.field_states(identity, &Context::new(today));
+            let found = states.into_iter().find(|s| s.id == id).unwrap();
+            (
+                validator.age_group(identity, today).map(str::to_owned),
+                found.visible,
+                found.required,
+            )
+        };
+        assert_eq!(
+            state("2024/06/01", "introducerName"),
+            (Some("INFANT".into()), true, true)
+        );
+        assert_eq!(
+            state("2012/06/01", "introducerName"),
+            (Some("MINOR".into()), false, false)
+        );
+        assert_eq!(
+            state("1990/06/01", "proofOfRelationship"),
+            (Some("ADULT".into()), true, false)
+        );
+        assert_eq!(
+            state("1990/06/01", "fullName"),
+            (Some("ADULT".into()), true, true)
+        );
+        assert_eq!(state("2030/01/01", "fullName"), (None, true, true));
     }
 
     #[test]
