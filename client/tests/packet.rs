@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use enrol_client::packet::{
-    self, BioAttribute, Entries, FieldCategory, Limits, PacketError, PacketInput, Packing,
-    PipelineCertificate, PipelineKey, SealedPacket, Subpacket, ZipBuilder, cbeff, crypto,
+    self, BioAttribute, Entries, FieldCategory, Limits, MachineKey, PacketError, PacketInput,
+    Packing, PipelineCertificate, PipelineKey, SealedPacket, Subpacket, ZipBuilder, cbeff, crypto,
     reference,
 };
 use rand_chacha::ChaCha20Rng;
@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 struct Keys {
-    machine: RsaPrivateKey,
+    machine: MachineKey,
     pipeline_cert: PipelineCertificate,
     pipeline: PipelineKey,
-    other_machine: RsaPrivateKey,
+    other_machine: MachineKey,
     other_pipeline: PipelineKey,
 }
 
@@ -34,10 +34,10 @@ fn keys() -> &'static Keys {
             PipelineCertificate::self_signed(&pipeline_key, "pipeline", year).unwrap();
         let other_cert = PipelineCertificate::self_signed(&other_key, "other", year).unwrap();
         Keys {
-            machine,
+            machine: MachineKey::new(&machine).unwrap(),
             pipeline: pipeline_cert.key(pipeline_key).unwrap(),
             pipeline_cert,
-            other_machine,
+            other_machine: MachineKey::new(&other_machine).unwrap(),
             other_pipeline: other_cert.key(other_key).unwrap(),
         }
     })
@@ -81,7 +81,7 @@ fn open(bytes: &[u8]) -> Result<packet::OpenedPacket, PacketError> {
     packet::open(
         bytes,
         &keys().pipeline,
-        &keys().machine.to_public_key(),
+        keys().machine.public_key(),
         &Limits::default(),
     )
 }
@@ -178,20 +178,20 @@ fn round_trip_returns_what_was_entered() {
     assert_eq!(manifest.subpackets.len(), 3);
     packet::verify_manifest(
         &sealed.signed_manifest,
-        &keys().machine.to_public_key(),
+        keys().machine.public_key(),
         &sealed.bytes,
     )
     .unwrap();
     let err = packet::verify_manifest(
         &sealed.signed_manifest,
-        &keys().other_machine.to_public_key(),
+        keys().other_machine.public_key(),
         &sealed.bytes,
     )
     .unwrap_err();
     assert_eq!(err.code(), "PACKET_SIGNATURE");
     let err = packet::verify_manifest(
         &sealed.signed_manifest,
-        &keys().machine.to_public_key(),
+        keys().machine.public_key(),
         &sealed.bytes[1..],
     )
     .unwrap_err();
@@ -305,7 +305,7 @@ fn entry_mut<'a>(entries: &'a mut Entries, suffix: &str) -> &'a mut Vec<u8> {
 fn forge_subpacket(
     bytes: &[u8],
     sub: &str,
-    signer: Option<&RsaPrivateKey>,
+    signer: Option<&MachineKey>,
     edit: impl FnOnce(&mut Entries),
 ) -> Vec<u8> {
     reseal(bytes, |container| {
@@ -321,9 +321,7 @@ fn forge_subpacket(
             serde_json::from_slice(entry_mut(container, &format!("_{sub}.json"))).unwrap();
         meta["encryptedhash"] = json!(crypto::base64_url(&crypto::sha256(&encrypted)));
         if let Some(key) = signer {
-            meta["signature"] = json!(crypto::base64_url(
-                &crypto::sign(key, &plain, &mut rng).unwrap()
-            ));
+            meta["signature"] = json!(crypto::base64_url(&crypto::sign(key, &plain).unwrap()));
         }
         *entry_mut(container, &zip_name) = encrypted;
         *entry_mut(container, &format!("_{sub}.json")) = serde_json::to_vec(&meta).unwrap();
@@ -349,7 +347,7 @@ fn check(
 fn every_tampering_gets_its_typed_error() {
     let good = seal(&small_input(true)).bytes;
     let k = keys();
-    let machine = k.machine.to_public_key();
+    let machine = k.machine.public_key();
     let limits = Limits::default();
     let flipped = |at: usize| {
         let mut b = good.clone();
@@ -361,7 +359,7 @@ fn every_tampering_gets_its_typed_error() {
         "flipped ciphertext byte",
         &flipped(len / 2),
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_AUTH_TAG",
     );
@@ -369,7 +367,7 @@ fn every_tampering_gets_its_typed_error() {
         "flipped tag byte",
         &flipped(len - 1),
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_AUTH_TAG",
     );
@@ -377,7 +375,7 @@ fn every_tampering_gets_its_typed_error() {
         "flipped nonce byte",
         &flipped(0),
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_AUTH_TAG",
     );
@@ -385,7 +383,7 @@ fn every_tampering_gets_its_typed_error() {
         "flipped aad byte",
         &flipped(20),
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_AUTH_TAG",
     );
@@ -393,7 +391,7 @@ fn every_tampering_gets_its_typed_error() {
         "flipped thumbprint byte",
         &flipped(50),
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_WRONG_KEY",
     );
@@ -401,7 +399,7 @@ fn every_tampering_gets_its_typed_error() {
         "flipped wrapped-key byte",
         &flipped(200),
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_WRONG_KEY",
     );
@@ -409,7 +407,7 @@ fn every_tampering_gets_its_typed_error() {
         "flipped splitter byte",
         &flipped(44 + 32 + 256),
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_LAYOUT",
     );
@@ -417,7 +415,7 @@ fn every_tampering_gets_its_typed_error() {
         "truncated",
         &good[..300],
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_LAYOUT",
     );
@@ -425,7 +423,7 @@ fn every_tampering_gets_its_typed_error() {
         "wrong pipeline key",
         &good,
         &k.other_pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_WRONG_KEY",
     );
@@ -437,7 +435,7 @@ fn every_tampering_gets_its_typed_error() {
         "wrong key, same thumbprint",
         &good,
         &impostor,
-        &machine,
+        machine,
         &limits,
         "PACKET_WRONG_KEY",
     );
@@ -445,7 +443,7 @@ fn every_tampering_gets_its_typed_error() {
         "wrong machine key",
         &good,
         &k.pipeline,
-        &k.other_machine.to_public_key(),
+        k.other_machine.public_key(),
         &limits,
         "PACKET_SIGNATURE",
     );
@@ -459,7 +457,7 @@ fn every_tampering_gets_its_typed_error() {
         "flipped byte in a sub-packet",
         &sub_flipped,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_HASH_MISMATCH",
     );
@@ -470,7 +468,7 @@ fn every_tampering_gets_its_typed_error() {
         "edited ID.json, not re-signed",
         &edited_id,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_SIGNATURE",
     );
@@ -481,7 +479,7 @@ fn every_tampering_gets_its_typed_error() {
         "signed by another machine",
         &forged,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_SIGNATURE",
     );
@@ -493,7 +491,7 @@ fn every_tampering_gets_its_typed_error() {
         "edited data hash file",
         &edited_hash,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_HASH_MISMATCH",
     );
@@ -504,7 +502,7 @@ fn every_tampering_gets_its_typed_error() {
         "edited audit",
         &edited_audit,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_HASH_MISMATCH",
     );
@@ -515,7 +513,7 @@ fn every_tampering_gets_its_typed_error() {
         "edited document",
         &swapped_doc,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_HASH_MISMATCH",
     );
@@ -526,7 +524,7 @@ fn every_tampering_gets_its_typed_error() {
         "dropped document",
         &dropped_doc,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_MISSING_ENTRY",
     );
@@ -535,7 +533,7 @@ fn every_tampering_gets_its_typed_error() {
         "no id sub-packet",
         &no_id,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_MISSING_ENTRY",
     );
@@ -546,7 +544,7 @@ fn every_tampering_gets_its_typed_error() {
         "metadata without its zip",
         &no_zip,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_MISSING_ENTRY",
     );
@@ -560,7 +558,7 @@ fn every_tampering_gets_its_typed_error() {
         "container is not a zip",
         &not_zip,
         &k.pipeline,
-        &machine,
+        machine,
         &limits,
         "PACKET_LAYOUT",
     );
@@ -573,7 +571,7 @@ fn every_tampering_gets_its_typed_error() {
         "packet over the size limit",
         &good,
         &k.pipeline,
-        &machine,
+        machine,
         &tiny,
         "PACKET_OVERSIZE",
     );
@@ -585,7 +583,7 @@ fn every_tampering_gets_its_typed_error() {
         "too many entries",
         &good,
         &k.pipeline,
-        &machine,
+        machine,
         &few,
         "PACKET_OVERSIZE",
     );
@@ -607,7 +605,7 @@ fn every_tampering_gets_its_typed_error() {
         "zip bomb",
         &bomb,
         &k.pipeline,
-        &machine,
+        machine,
         &small_unpacked,
         "PACKET_OVERSIZE",
     );
@@ -675,14 +673,17 @@ fn certificates_parse_and_match_their_keys() {
         k.pipeline_cert.public_key()
     );
     assert_eq!(
-        parsed.key(k.machine.clone()).unwrap_err().code(),
+        parsed
+            .key(k.other_pipeline.private_key.clone())
+            .unwrap_err()
+            .code(),
         "PACKET_CERTIFICATE"
     );
     assert_eq!(
         PipelineCertificate::from_der(b"junk").unwrap_err().code(),
         "PACKET_CERTIFICATE"
     );
-    let key_pem = packet::public_key_pem(&k.machine.to_public_key()).unwrap();
+    let key_pem = packet::public_key_pem(k.machine.public_key()).unwrap();
     assert_eq!(
         PipelineCertificate::from_pem(&key_pem).unwrap_err().code(),
         "PACKET_CERTIFICATE"

@@ -127,7 +127,9 @@ fn bir(
             Ok(())
         })?;
         if let Some(bdb) = bdb {
-            text(w, "BDB", bdb)?;
+            // Base64 never needs escaping: skip the escaper's scan of the largest text.
+            w.create_element("BDB")
+                .write_text_content(BytesText::from_escaped(bdb))?;
         }
         w.create_element("others").write_inner_content(|w| {
             for (key, value) in others {

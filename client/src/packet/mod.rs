@@ -20,7 +20,7 @@ pub mod rid;
 pub use archive::{Entries, Limits, Packing, ZipBuilder};
 pub use builder::{PROVIDER_NAME, PROVIDER_VERSION, SOURCE, SealedPacket, build, rfc3339};
 pub use cert::{PipelineCertificate, public_key_pem};
-pub use crypto::PipelineKey;
+pub use crypto::{MachineKey, PipelineKey};
 pub use error::PacketError;
 pub use file::write_packet_file;
 pub use input::{
