@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use enrol_client::packet::{
-    self, BioAttribute, Entries, FieldCategory, Limits, MachineKey, PacketError, PacketInput,
-    Packing, PipelineCertificate, PipelineKey, SealedPacket, Subpacket, ZipBuilder, cbeff, crypto,
+    self, BioAttribute, Entries, Limits, MachineKey, PacketError, PacketInput, Packing,
+    PipelineCertificate, PipelineKey, SealedPacket, Subpacket, ZipBuilder, cbeff, crypto,
     reference,
 };
 use rand_chacha::ChaCha20Rng;
@@ -261,16 +261,22 @@ fn fields_are_routed_by_category() {
     );
     assert_eq!(meta["hashSequence2"], json!([]));
 
-    assert_eq!(FieldCategory::parse("PVT"), FieldCategory::Pvt);
-    assert_eq!(FieldCategory::parse("whatever"), FieldCategory::None);
+    let input = small_input(false);
     assert!(
-        Subpacket::ALL
-            .iter()
-            .all(|s| FieldCategory::None.goes_to(*s))
+        input.routes("fullName", Subpacket::Id) && !input.routes("fullName", Subpacket::Evidence)
     );
     assert!(
-        FieldCategory::Kyc.goes_to(Subpacket::Id)
-            && !FieldCategory::Kyc.goes_to(Subpacket::Evidence)
+        input.routes("proofOfAddress", Subpacket::Evidence)
+            && !input.routes("proofOfAddress", Subpacket::Id)
+    );
+    assert!(
+        input.routes("preferredLang", Subpacket::Optional)
+            && !input.routes("preferredLang", Subpacket::Id)
+    );
+    assert!(
+        packet::SUBPACKETS
+            .iter()
+            .all(|s| input.routes("unlisted", *s) && input.routes("IDSchemaVersion", *s))
     );
 }
 

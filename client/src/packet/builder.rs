@@ -12,7 +12,9 @@ use super::cbeff;
 use super::cert::PipelineCertificate;
 use super::crypto::{MachineKey, base64_url, hex_upper, seal, sha256, sign};
 use super::error::PacketError;
-use super::input::{AuthMethod, PacketInput, Subpacket};
+use enrol_schema::identity_schema::Subpacket;
+
+use super::input::{AuthMethod, PacketInput, SUBPACKETS};
 
 /// MOSIP's source name for packets made by a registration client.
 pub const SOURCE: &str = "REGISTRATION_CLIENT";
@@ -51,8 +53,8 @@ pub fn build(
         + input.documents.iter().map(|d| d.bytes.len()).sum::<usize>();
 
     let mut container = ZipBuilder::new(input.created_at, total + 64 * 1024);
-    let mut entries = Vec::with_capacity(Subpacket::ALL.len());
-    for sub in Subpacket::ALL {
+    let mut entries = Vec::with_capacity(SUBPACKETS.len());
+    for sub in SUBPACKETS {
         let plain = subpacket_zip(input, sub, &cbeffs, &audit, &common_meta)?;
         // Signing hashes the plaintext while the main thread encrypts and hashes the ciphertext.
         let (signature, encrypted, encrypted_hash) = std::thread::scope(|scope| {
@@ -128,13 +130,13 @@ fn subpacket_zip(
     let mut identity = Map::new();
     identity.insert("IDSchemaVersion".into(), json!(input.schema_version));
     for (field, value) in &input.demographics {
-        if has_value(value) && input.category(field).goes_to(sub) {
+        if has_value(value) && input.routes(field, sub) {
             identity.insert(field.clone(), value.clone());
         }
     }
     let mut bio_files = Vec::new();
     for (field, (stem, xml)) in input.biometrics.iter().zip(cbeffs) {
-        if input.category(&field.field).goes_to(sub) {
+        if input.routes(&field.field, sub) {
             identity.insert(
                 field.field.clone(),
                 json!({"format": "cbeff", "version": 1.0, "value": stem}),
@@ -144,7 +146,7 @@ fn subpacket_zip(
     }
     let mut docs = Vec::new();
     for doc in &input.documents {
-        if input.category(&doc.field).goes_to(sub) {
+        if input.routes(&doc.field, sub) {
             let mut value =
                 json!({"format": doc.format, "type": doc.type_code, "value": doc.field});
             if let Some(number) = &doc.ref_number {

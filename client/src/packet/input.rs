@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use enrol_schema::identity_schema::{FieldCategory, IdentitySchema, Subpacket};
 use enrol_schema::packet::{Process, SupervisorStatus};
 use serde::Serialize;
 use serde_json::Value;
@@ -9,58 +10,16 @@ use time::OffsetDateTime;
 
 use super::rid::Rid;
 
-/// Where an identity field goes, from its `fieldCategory` in the ID schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldCategory {
-    Pvt,
-    Kyc,
-    Evidence,
-    Optional,
-    /// `none`, missing or unknown: the field goes to every sub-packet.
-    None,
-}
+/// The order sub-packets are written in.
+pub const SUBPACKETS: [Subpacket; 3] = [Subpacket::Id, Subpacket::Evidence, Subpacket::Optional];
 
-impl FieldCategory {
-    /// Parses a schema `fieldCategory` (case-insensitive); anything unknown routes everywhere.
-    pub fn parse(category: &str) -> FieldCategory {
-        match category.to_ascii_lowercase().as_str() {
-            "pvt" => FieldCategory::Pvt,
-            "kyc" => FieldCategory::Kyc,
-            "evidence" => FieldCategory::Evidence,
-            "optional" => FieldCategory::Optional,
-            _ => FieldCategory::None,
-        }
-    }
-
-    /// Whether a field of this category belongs in `subpacket`.
-    pub fn goes_to(self, subpacket: Subpacket) -> bool {
-        match self {
-            FieldCategory::Pvt | FieldCategory::Kyc => subpacket == Subpacket::Id,
-            FieldCategory::Evidence => subpacket == Subpacket::Evidence,
-            FieldCategory::Optional => subpacket == Subpacket::Optional,
-            FieldCategory::None => true,
-        }
-    }
-}
-
-/// The three sub-packets, in the order they are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Subpacket {
-    Id,
-    Evidence,
-    Optional,
-}
-
-impl Subpacket {
-    pub const ALL: [Subpacket; 3] = [Subpacket::Id, Subpacket::Evidence, Subpacket::Optional];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Subpacket::Id => "id",
-            Subpacket::Evidence => "evidence",
-            Subpacket::Optional => "optional",
-        }
-    }
+/// The `fieldCategory` of every field of an identity schema, for [`PacketInput::field_categories`].
+pub fn field_categories(schema: &IdentitySchema) -> BTreeMap<String, FieldCategory> {
+    schema
+        .fields
+        .iter()
+        .map(|field| (field.id.clone(), field.category))
+        .collect()
 }
 
 /// A document field's file, e.g. `proofOfAddress` as `pdf`.
@@ -310,12 +269,14 @@ pub struct PacketInput {
 }
 
 impl PacketInput {
-    /// The category of `field`; unlisted fields go everywhere.
-    pub fn category(&self, field: &str) -> FieldCategory {
+    /// Whether `field` goes in `subpacket`, by its category; unlisted fields go everywhere.
+    pub fn routes(&self, field: &str, subpacket: Subpacket) -> bool {
         self.field_categories
             .get(field)
             .copied()
             .unwrap_or(FieldCategory::None)
+            .subpackets()
+            .contains(&subpacket)
     }
 
     /// The packet id (and file name without `.zip`).

@@ -21,11 +21,13 @@ pub use archive::{Entries, Limits, Packing, ZipBuilder};
 pub use builder::{PROVIDER_NAME, PROVIDER_VERSION, SOURCE, SealedPacket, build, rfc3339};
 pub use cert::{PipelineCertificate, public_key_pem};
 pub use crypto::{MachineKey, PipelineKey};
+pub use enrol_schema::identity_schema::{FieldCategory, Subpacket};
 pub use error::PacketError;
 pub use file::write_packet_file;
 pub use input::{
     AuthMethod, BioAttribute, BiometricCapture, BiometricException, BiometricField, DigitalId,
-    Document, FieldCategory, Gps, Modality, Operators, PacketInput, RegisteredDevice, Subpacket,
+    Document, Gps, Modality, Operators, PacketInput, RegisteredDevice, SUBPACKETS,
+    field_categories,
 };
 pub use manifest::verify_manifest;
 pub use reader::{

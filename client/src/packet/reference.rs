@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use enrol_schema::identity_schema::FieldCategory;
 use enrol_schema::packet::{Process, SupervisorStatus};
 use rand_core::RngCore;
 use serde_json::json;
@@ -10,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::input::{
     AuthMethod, BioAttribute, BiometricCapture, BiometricException, BiometricField, DigitalId,
-    Document, FieldCategory, Gps, Modality, Operators, PacketInput, RegisteredDevice,
+    Document, Gps, Modality, Operators, PacketInput, RegisteredDevice,
 };
 use super::rid::{Rid, RidError};
 
@@ -56,7 +57,10 @@ pub fn field_categories() -> BTreeMap<String, FieldCategory> {
         ("IDSchemaVersion", "none"),
     ]
     .into_iter()
-    .map(|(field, category)| (field.to_owned(), FieldCategory::parse(category)))
+    .map(|(field, category)| {
+        let category = FieldCategory::parse(category).unwrap_or(FieldCategory::None);
+        (field.to_owned(), category)
+    })
     .collect()
 }
 
