@@ -281,6 +281,6 @@ impl PacketInput {
 
     /// The packet id (and file name without `.zip`).
     pub fn packet_id(&self) -> String {
-        self.rid.packet_id(self.created_at)
+        self.rid.packet_id(&super::rid::timestamp(self.created_at))
     }
 }

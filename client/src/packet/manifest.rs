@@ -21,14 +21,11 @@ pub fn verify_manifest(
     if !verify(machine_key, &manifest.signing_bytes(), &signature) {
         return Err(PacketError::Signature("manifest".into()));
     }
-    let rid = Rid::parse(&manifest.rid)?;
-    let consistent = rid.centre_id() == manifest.centre_id
+    let (rid, _) = Rid::from_packet_id(&manifest.packet_id)?;
+    let consistent = rid.as_str() == manifest.rid
+        && rid.centre_id() == manifest.centre_id
         && rid.machine_id() == manifest.machine_id
-        && rid.sequence() == manifest.sequence
-        && manifest
-            .packet_id
-            .strip_prefix(&format!("{}-{}-", rid, rid.ref_id()))
-            .is_some_and(|ts| super::rid::parse_timestamp(ts).is_ok());
+        && rid.sequence() == manifest.sequence;
     if !consistent {
         return Err(PacketError::Layout(
             "the manifest's ids do not agree with its RID".into(),

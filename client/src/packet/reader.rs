@@ -86,7 +86,7 @@ pub fn open(
             Some((r, p)) if *r != rid || *p != process => {
                 return Err(layout(format!("{name} belongs to another packet")));
             }
-            _ => found = Some((rid, process)),
+            _ => found = Some((rid.clone(), process)),
         }
         let metadata: Map<String, Value> = serde_json::from_slice(meta_bytes)
             .map_err(|e| layout(format!("{name} is not JSON: {e}")))?;
@@ -107,7 +107,13 @@ pub fn open(
         }
         let signature = base64_any(field("signature")?)
             .ok_or_else(|| layout(format!("signature of {name} is not base64")))?;
-        packet_id.get_or_insert(field("id")?.to_owned());
+        let id = field("id")?;
+        let id_names_rid =
+            id == rid.as_str() || Rid::from_packet_id(id).is_ok_and(|(id_rid, _)| id_rid == rid);
+        if !id_names_rid {
+            return Err(layout(format!("{name} has the id of another packet")));
+        }
+        packet_id.get_or_insert(id.to_owned());
         let plain = open_blob(encrypted, pipeline, &format!("the {sub} sub-packet"))?;
         if !verify(machine_key, &plain, &signature) {
             return Err(PacketError::Signature(sub));

@@ -13,7 +13,7 @@ use super::input::{
     AuthMethod, BioAttribute, BiometricCapture, BiometricException, BiometricField, DigitalId,
     Document, Gps, Modality, Operators, PacketInput, RegisteredDevice,
 };
-use super::rid::{Rid, RidError};
+use super::rid::{RidError, new_rid};
 
 /// Payload sizes of the reference registration, in bytes.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +75,7 @@ pub fn registration(
     exceptions: bool,
     rng: &mut impl RngCore,
 ) -> Result<PacketInput, RidError> {
-    let rid = Rid::new(centre_id, machine_id, sequence, created_at)?;
+    let rid = new_rid(centre_id, machine_id, sequence, created_at)?;
     let mut payload = |magic: &[u8; 4], len: usize| {
         let mut bytes = vec![0u8; len.max(magic.len())];
         rng.fill_bytes(&mut bytes);
