@@ -56,16 +56,9 @@ pub fn build(
     let mut entries = Vec::with_capacity(SUBPACKETS.len());
     for sub in SUBPACKETS {
         let plain = subpacket_zip(input, sub, &cbeffs, &audit, &common_meta)?;
-        // Signing hashes the plaintext while the main thread encrypts and hashes the ciphertext.
-        let (signature, encrypted, encrypted_hash) = std::thread::scope(|scope| {
-            let signer = scope.spawn(|| sign(machine_key, &plain));
-            let encrypted = seal(&plain, pipeline, rng)?;
-            let encrypted_hash = base64_url(&sha256(&encrypted));
-            let signature = signer
-                .join()
-                .map_err(|_| PacketError::Crypto("the signing thread failed".into()))??;
-            Ok::<_, PacketError>((base64_url(&signature), encrypted, encrypted_hash))
-        })?;
+        let signature = base64_url(&sign(machine_key, &plain)?);
+        let encrypted = seal(&plain, pipeline, rng)?;
+        let encrypted_hash = base64_url(&sha256(&encrypted));
         let metadata = json!({
             "id": packet_id,
             "packetname": format!("{rid}_{}", sub.as_str()),
