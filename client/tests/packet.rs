@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use enrol_client::packet::{
-    self, BioAttribute, Entries, Limits, MachineKey, PacketError, PacketInput, Packing,
-    PipelineCertificate, PipelineKey, SealedPacket, Subpacket, ZipBuilder, cbeff, crypto,
+    self, BioAttribute, Entries, FieldCategory, Limits, MachineKey, PacketError, PacketInput,
+    Packing, PipelineCertificate, PipelineKey, SealedPacket, Subpacket, ZipBuilder, cbeff, crypto,
     reference,
 };
+use enrol_schema::identity_schema::IdentitySchema;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use rsa::{RsaPrivateKey, RsaPublicKey};
@@ -204,9 +205,23 @@ fn building_is_deterministic_given_the_rng() {
     assert_eq!(seal(&input).bytes, seal(&input).bytes);
 }
 
+/// The reference input with documents moved to `evidence` and a field to `optional`, so that
+/// every category is exercised.
+fn routed_input() -> PacketInput {
+    let mut input = small_input(true);
+    for (field, category) in [
+        ("proofOfAddress", FieldCategory::Evidence),
+        ("proofOfIdentity", FieldCategory::Evidence),
+        ("preferredLang", FieldCategory::Optional),
+    ] {
+        input.field_categories.insert(field.into(), category);
+    }
+    input
+}
+
 #[test]
 fn fields_are_routed_by_category() {
-    let opened = open(&seal(&small_input(true)).bytes).unwrap();
+    let opened = open(&seal(&routed_input()).bytes).unwrap();
     let id_json = |sub: &str| -> Value {
         let s = opened.subpackets.iter().find(|s| s.name == sub).unwrap();
         serde_json::from_slice(s.entries.get("ID.json").unwrap()).unwrap()
@@ -261,7 +276,7 @@ fn fields_are_routed_by_category() {
     );
     assert_eq!(meta["hashSequence2"], json!([]));
 
-    let input = small_input(false);
+    let input = routed_input();
     assert!(
         input.routes("fullName", Subpacket::Id) && !input.routes("fullName", Subpacket::Evidence)
     );
@@ -277,6 +292,42 @@ fn fields_are_routed_by_category() {
         packet::SUBPACKETS
             .iter()
             .all(|s| input.routes("unlisted", *s) && input.routes("IDSchemaVersion", *s))
+    );
+}
+
+#[test]
+fn routing_follows_the_mosip_identity_schema() {
+    let Some(dir) = sample_dir() else { return };
+    let path = dir.join("../../mosip-data-master/json/identity_schema_1001_v0.1.json");
+    let schema = IdentitySchema::parse(
+        "identity_schema_1001_v0.1.json",
+        &std::fs::read(path).unwrap(),
+    )
+    .unwrap();
+    let categories = packet::field_categories(&schema);
+    let mut input = small_input(false);
+    input.field_categories = categories.clone();
+    let opened = open(&seal(&input).bytes).unwrap();
+    for sub in &opened.subpackets {
+        let id_json: Value = serde_json::from_slice(sub.entries.get("ID.json").unwrap()).unwrap();
+        for field in id_json["identity"].as_object().unwrap().keys() {
+            let category = categories
+                .get(field)
+                .copied()
+                .unwrap_or(FieldCategory::None);
+            assert!(
+                category.subpackets().iter().any(|s| s.as_str() == sub.name),
+                "{field} ({category:?}) in {}",
+                sub.name
+            );
+        }
+    }
+    for (field, category) in reference::field_categories() {
+        assert_eq!(categories.get(&field), Some(&category), "{field}");
+    }
+    assert_eq!(
+        categories.get("proofOfException"),
+        Some(&FieldCategory::Evidence)
     );
 }
 
@@ -512,7 +563,7 @@ fn every_tampering_gets_its_typed_error() {
         &limits,
         "PACKET_HASH_MISMATCH",
     );
-    let swapped_doc = forge_subpacket(&good, "evidence", Some(&k.machine), |e| {
+    let swapped_doc = forge_subpacket(&good, "id", Some(&k.machine), |e| {
         entry_mut(e, "proofOfAddress.pdf").push(0);
     });
     check(
@@ -523,7 +574,7 @@ fn every_tampering_gets_its_typed_error() {
         &limits,
         "PACKET_HASH_MISMATCH",
     );
-    let dropped_doc = forge_subpacket(&good, "evidence", Some(&k.machine), |e| {
+    let dropped_doc = forge_subpacket(&good, "id", Some(&k.machine), |e| {
         e.0.retain(|(n, _)| n != "proofOfAddress.pdf");
     });
     check(

@@ -143,8 +143,8 @@ impl Entries {
     }
 
     /// The entry whose name without extension equals `stem`, ignoring case (MOSIP's hash-sequence
-    /// lookup).
-    pub fn by_stem(&self, stem: &str) -> Option<&[u8]> {
+    /// lookup), with its full name.
+    pub fn by_stem(&self, stem: &str) -> Option<(&str, &[u8])> {
         self.0
             .iter()
             .find(|(n, _)| {
@@ -152,6 +152,6 @@ impl Entries {
                 let base = base.rsplit_once('.').map_or(base, |(s, _)| s);
                 base.eq_ignore_ascii_case(stem)
             })
-            .map(|(_, d)| d.as_slice())
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
     }
 }

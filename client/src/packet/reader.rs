@@ -229,7 +229,7 @@ fn sequence_names(sequence: &Value) -> impl Iterator<Item = &str> {
 pub fn sequence_hash(sequence: &Value, entries: &Entries) -> Result<String, PacketError> {
     let mut hasher = Sha256::new();
     for name in sequence_names(sequence) {
-        let bytes = entries
+        let (_, bytes) = entries
             .by_stem(name)
             .ok_or_else(|| PacketError::MissingEntry(format!("{name} named in a hash sequence")))?;
         hasher.update(bytes);
@@ -249,11 +249,7 @@ fn collect_files(
         let label = group.get("label").and_then(Value::as_str).unwrap_or("");
         let names = group.get("value").and_then(Value::as_array);
         for name in names.into_iter().flatten().filter_map(Value::as_str) {
-            let Some((file_name, bytes)) = entries.0.iter().find(|(n, _)| {
-                n.rsplit_once('.')
-                    .map_or(n.as_str(), |(s, _)| s)
-                    .eq_ignore_ascii_case(name)
-            }) else {
+            let Some((file_name, bytes)) = entries.by_stem(name) else {
                 return Err(PacketError::MissingEntry(name.to_owned()));
             };
             match label {
@@ -271,8 +267,8 @@ fn collect_files(
                     if !documents.iter().any(|d| d.field == name) {
                         documents.push(OpenedDocument {
                             field: name.to_owned(),
-                            file_name: file_name.clone(),
-                            bytes: bytes.clone(),
+                            file_name: file_name.to_owned(),
+                            bytes: bytes.to_vec(),
                         });
                     }
                 }

@@ -37,7 +37,7 @@ impl Default for PayloadSizes {
     }
 }
 
-/// The ID-schema categories of the reference fields (MOSIP's sample schema).
+/// The ID-schema categories of the reference fields, as in MOSIP's sample schema (1001 v0.1).
 pub fn field_categories() -> BTreeMap<String, FieldCategory> {
     [
         ("fullName", "pvt"),
@@ -46,14 +46,15 @@ pub fn field_categories() -> BTreeMap<String, FieldCategory> {
         ("phone", "pvt"),
         ("email", "pvt"),
         ("addressLine1", "pvt"),
-        ("city", "kyc"),
-        ("postalCode", "kyc"),
+        ("city", "pvt"),
+        ("postalCode", "pvt"),
         ("residenceStatus", "kyc"),
-        ("proofOfAddress", "evidence"),
-        ("proofOfIdentity", "evidence"),
+        ("proofOfAddress", "pvt"),
+        ("proofOfIdentity", "pvt"),
         ("proofOfException", "evidence"),
         ("individualBiometrics", "pvt"),
-        ("preferredLang", "optional"),
+        ("introducerName", "evidence"),
+        ("preferredLang", "pvt"),
         ("IDSchemaVersion", "none"),
     ]
     .into_iter()
