@@ -605,6 +605,20 @@ fn every_tampering_gets_its_typed_error() {
         &limits,
         "PACKET_MISSING_ENTRY",
     );
+    let renamed = reseal(&good, |c| {
+        let meta = entry_mut(c, "_evidence.json");
+        let mut value: Value = serde_json::from_slice(meta).unwrap();
+        value["packetname"] = json!("10001100770004220261128131500_optional");
+        *meta = serde_json::to_vec(&value).unwrap();
+    });
+    check(
+        "metadata of another sub-packet",
+        &renamed,
+        &k.pipeline,
+        machine,
+        &limits,
+        "PACKET_LAYOUT",
+    );
     let not_zip = crypto::seal(
         b"not a zip",
         &k.pipeline_cert,

@@ -107,6 +107,12 @@ pub fn open(
         }
         let signature = base64_any(field("signature")?)
             .ok_or_else(|| layout(format!("signature of {name} is not base64")))?;
+        let packet_name = format!("{}_{sub}", rid.as_str());
+        if field("packetname")? != packet_name || field("process")? != process.as_str() {
+            return Err(layout(format!(
+                "{name} does not describe its own sub-packet"
+            )));
+        }
         let id = field("id")?;
         let id_names_rid =
             id == rid.as_str() || Rid::from_packet_id(id).is_ok_and(|(id_rid, _)| id_rid == rid);
