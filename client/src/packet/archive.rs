@@ -54,14 +54,14 @@ impl ZipBuilder {
         self.writer
             .start_file(name, options)
             .and_then(|()| self.writer.write_all(bytes).map_err(Into::into))
-            .map_err(|e| PacketError::Crypto(format!("writing zip entry {name}: {e}")))
+            .map_err(|e| PacketError::Zip(format!("entry {name}: {e}")))
     }
 
     pub fn finish(self) -> Result<Vec<u8>, PacketError> {
         self.writer
             .finish()
             .map(Cursor::into_inner)
-            .map_err(|e| PacketError::Crypto(format!("finishing zip: {e}")))
+            .map_err(|e| PacketError::Zip(e.to_string()))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The packet builder: a [`PacketInput`] becomes MOSIP's encrypted container and a signed
 //! manifest. Pure: the clock is in the input and randomness comes from the caller's RNG.
 
+use enrol_schema::identity_schema::Subpacket;
 use enrol_schema::packet::{PacketManifest, Process, SignedManifest, SubpacketEntry};
 use rand_core::CryptoRngCore;
 use serde_json::{Map, Value, json};
@@ -12,8 +13,6 @@ use super::cbeff;
 use super::cert::PipelineCertificate;
 use super::crypto::{MachineKey, base64_url, hex_upper, seal, sha256, sign};
 use super::error::PacketError;
-use enrol_schema::identity_schema::Subpacket;
-
 use super::input::{AuthMethod, PacketInput, SUBPACKETS};
 
 /// MOSIP's source name for packets made by a registration client.

@@ -29,6 +29,8 @@ pub enum PacketError {
     Certificate(String),
     #[error("bad CBEFF XML: {0}")]
     Cbeff(String),
+    #[error("cannot write a zip: {0}")]
+    Zip(String),
     #[error("cryptographic operation failed: {0}")]
     Crypto(String),
     #[error("cannot write the packet file {path}: {source}")]
@@ -54,6 +56,7 @@ impl PacketError {
             PacketError::Oversize { .. } => "PACKET_OVERSIZE",
             PacketError::Certificate(_) => "PACKET_CERTIFICATE",
             PacketError::Cbeff(_) => "PACKET_CBEFF",
+            PacketError::Zip(_) => "PACKET_ZIP",
             PacketError::Crypto(_) => "PACKET_CRYPTO",
             PacketError::Io { .. } => "PACKET_IO",
         }
