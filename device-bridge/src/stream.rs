@@ -1,4 +1,4 @@
-//! STREAM: M-JPEG preview frames in the exact `multipart/x-mixed-replace` framing MockMDS and
+//! STREAM: M-JPEG preview frames (with a quality bar drawn in) in the exact `multipart/x-mixed-replace` framing MockMDS and
 //! the SBI docs use (§4), produced at a fixed pace until the capture on the same device ends,
 //! the timeout passes, the device goes away, the client disconnects or the server closes.
 
@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 use image::ExtendedColorType;
 use image::codecs::jpeg::JpegEncoder;
 
+use enrol_schema::sbi::BioType;
+
 use crate::device::{Slot, StreamState};
 use crate::jp2::Channels;
+use crate::quality;
 use crate::synth::Raster;
 
 /// The response content type; the boundary parameter itself contains "--" (§4).
@@ -47,6 +50,32 @@ pub fn jpeg(image: &Raster) -> Result<Vec<u8>, image::ImageError> {
     Ok(out)
 }
 
+fn estimate(bio_type: BioType, image: &Raster) -> f64 {
+    match bio_type {
+        BioType::Finger => quality::finger(image),
+        BioType::Iris => quality::iris(image),
+        BioType::Face => quality::face(image),
+    }
+}
+
+/// Draws the quality marking the spec asks for: a bar along the bottom edge, its length the
+/// estimated quality (0–100) of the live image.
+pub fn draw_quality_bar(image: &mut Raster, score: f64) {
+    let channels = image.channels.count();
+    let (w, h) = (image.width as usize, image.height as usize);
+    if w < 20 || h < 20 {
+        return;
+    }
+    let filled = ((w - 20) as f64 * score.clamp(0.0, 100.0) / 100.0) as usize;
+    for y in h - 14..h - 4 {
+        for x in 10..w - 10 {
+            let value = if x - 10 < filled { 20 } else { 250 };
+            let at = (y * w + x) * channels;
+            image.pixels[at..at + channels].fill(value);
+        }
+    }
+}
+
 /// Produces frames into `send` (which returns false once the client is gone) until a stop
 /// condition holds. Runs on a blocking thread.
 pub fn produce(
@@ -59,6 +88,7 @@ pub fn produce(
     let started = Instant::now();
     let period = Duration::from_secs(1) / FRAMES_PER_SECOND;
     let mut next = started;
+    let mut score = 0.0;
     for frame_no in 0u64.. {
         if state.stop.load(Ordering::SeqCst)
             || closing.load(Ordering::SeqCst)
@@ -67,9 +97,13 @@ pub fn produce(
         {
             break;
         }
-        let Ok(image) = slot.driver.preview(state.sub_id, frame_no) else {
+        let Ok(mut image) = slot.driver.preview(state.sub_id, frame_no) else {
             break;
         };
+        if frame_no % 10 == 0 {
+            score = estimate(slot.driver.descriptor().kind.bio_type(), &image);
+        }
+        draw_quality_bar(&mut image, score);
         let Ok(encoded) = jpeg(&image) else {
             break;
         };
@@ -98,5 +132,12 @@ mod tests {
         assert!(framed.ends_with(&[0xFF, 0xD9, b'\r', b'\n', b'\r', b'\n']));
         let encoded = jpeg(&Raster::gray(64, 48, 128)).expect("encodes");
         assert_eq!(&encoded[..2], &[0xFF, 0xD8]);
+        let mut marked = Raster::gray(100, 40, 128);
+        draw_quality_bar(&mut marked, 50.0);
+        let row = &marked.pixels[30 * 100..31 * 100];
+        assert_eq!(
+            (row[10], row[49], row[50], row[89], row[95]),
+            (20, 20, 250, 250, 128)
+        );
     }
 }
