@@ -94,6 +94,9 @@ pub fn encode_lossless(
     if unsafe { opj::opj_setup_encoder(codec.0, &mut params, image.0) } == 0 {
         return Err(Jp2Error::Codec("setup"));
     }
+    // Tier-1 coding of the code blocks spreads over two worker threads.
+    // SAFETY: called after setup and before start_compress, as OpenJPEG requires.
+    unsafe { opj::opj_codec_set_threads(codec.0, 2) };
     let mut sink = Sink::default();
     let stream = StreamGuard::new(&mut sink)?;
     // SAFETY: all three objects are alive; the sink outlives the stream guard.
