@@ -260,6 +260,13 @@ struct StatusUpdate {
     device_status: Option<enrol_schema::sbi::DeviceStatus>,
 }
 
+/// Key rotation order for one device.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RotateRequest {
+    device_id: String,
+}
+
 fn admin_response(bridge: &Bridge, method: &str, path: &str, body: &[u8]) -> Response {
     let bad = |message: String| {
         json(
@@ -306,6 +313,23 @@ fn admin_response(bridge: &Bridge, method: &str, path: &str, body: &[u8]) -> Res
                 StatusCode::OK,
                 &serde_json::json!({ "deviceId": update.device_id, "deviceStatus": slot.status() }),
             )
+        }
+        ("POST", "/admin/rotate") => {
+            let update: RotateRequest = match serde_json::from_slice(body) {
+                Ok(update) => update,
+                Err(error) => return bad(format!("invalid rotate request: {error}")),
+            };
+            match bridge.rotate_key(&update.device_id) {
+                Ok(true) => json(
+                    StatusCode::OK,
+                    &serde_json::json!({ "deviceId": update.device_id, "rotated": true }),
+                ),
+                Ok(false) => bad(format!("unknown deviceId {:?}", update.device_id)),
+                Err(error) => json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &serde_json::json!({ "error": error.to_string(), "code": error.code() }),
+                ),
+            }
         }
         ("POST", "/admin/replug") => {
             bridge.replug_simulated();

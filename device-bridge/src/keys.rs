@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use der::{DecodePem, EncodePem, pem::LineEnding};
 use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::Sha256;
 use spki::SubjectPublicKeyInfoOwned;
@@ -81,7 +81,7 @@ impl KeyStore {
             path: dir.to_path_buf(),
             source,
         })?;
-        let ca = load_or_create(dir, "ca", |key| {
+        let ca = load_or_create(dir, "ca", false, |key| {
             let subject = name(&format!(
                 "CN=Enrol Device Provider CA,O={PROVIDER_ORGANISATION}"
             ))?;
@@ -116,6 +116,15 @@ impl KeyStore {
 
     /// Loads or creates the identity of the device with this serial number.
     pub fn device(&self, serial_no: &str) -> Result<SigningIdentity, KeyError> {
+        self.device_identity(serial_no, false)
+    }
+
+    /// Replaces the device's key pair and certificate (key rotation), keeping the CA.
+    pub fn rotate_device(&self, serial_no: &str) -> Result<SigningIdentity, KeyError> {
+        self.device_identity(serial_no, true)
+    }
+
+    fn device_identity(&self, serial_no: &str, fresh: bool) -> Result<SigningIdentity, KeyError> {
         let stem = format!(
             "device-{}",
             serial_no
@@ -124,7 +133,7 @@ impl KeyStore {
                 .collect::<String>()
         );
         let issuer = self.ca.certificate.tbs_certificate.subject.clone();
-        load_or_create(&self.dir, &stem, |key| {
+        load_or_create(&self.dir, &stem, fresh, |key| {
             let subject = name(&format!("CN={serial_no},O={PROVIDER_ORGANISATION}"))?;
             let signer = SigningKey::<Sha256>::new(self.ca.key.clone());
             let spki = public_info(&key.to_public_key())?;
@@ -152,11 +161,12 @@ impl KeyStore {
 fn load_or_create(
     dir: &Path,
     stem: &str,
+    fresh: bool,
     certify: impl Fn(&RsaPrivateKey) -> Result<Certificate, KeyError>,
 ) -> Result<SigningIdentity, KeyError> {
     let key_path = dir.join(format!("{stem}.key.pem"));
     let cert_path = dir.join(format!("{stem}.cert.pem"));
-    if key_path.exists() && cert_path.exists() {
+    if !fresh && key_path.exists() && cert_path.exists() {
         let key_pem = read(&key_path)?;
         let key = RsaPrivateKey::from_pkcs8_pem(&key_pem).map_err(|_| KeyError::Corrupt {
             path: key_path.clone(),
@@ -168,6 +178,17 @@ fn load_or_create(
                 path: cert_path.clone(),
                 what: "PEM certificate",
             })?;
+        // A crash between the two renames of a rotation could pair a key with another
+        // key's certificate: refuse such a pair rather than sign unverifiable JWS.
+        let certified = der::Encode::to_der(&certificate.tbs_certificate.subject_public_key_info)
+            .ok()
+            .and_then(|spki| RsaPublicKey::from_public_key_der(&spki).ok());
+        if certified != Some(key.to_public_key()) {
+            return Err(KeyError::Corrupt {
+                path: cert_path,
+                what: "certificate for this key",
+            });
+        }
         return identity(key, certificate);
     }
     let key =
@@ -276,6 +297,15 @@ mod tests {
         );
         let reloaded = again.device("ENROLSIM0001").expect("reloads");
         assert_eq!(reloaded.certificate_der, device.certificate_der);
+        let rotated = again.rotate_device("ENROLSIM0001").expect("rotates");
+        assert_ne!(rotated.certificate_der, device.certificate_der);
+        assert_eq!(
+            again
+                .device("ENROLSIM0001")
+                .expect("reloads")
+                .certificate_der,
+            rotated.certificate_der
+        );
 
         // The device certificate's signature verifies under the CA key.
         let tbs = der::Encode::to_der(&device.certificate.tbs_certificate).expect("tbs der");
@@ -299,5 +329,19 @@ mod tests {
         std::fs::write(dir.path().join("ca.cert.pem"), "garbage").expect("write");
         let error = KeyStore::open(dir.path()).expect_err("corrupt");
         assert_eq!(error.code(), "KEYS_CORRUPT");
+        // A valid key paired with another key's certificate is refused too.
+        let other = tempfile::tempdir().expect("temp dir");
+        let store = KeyStore::open(other.path()).expect("opens");
+        store.device("DEVICEA00001").expect("device a");
+        store.device("DEVICEB00001").expect("device b");
+        std::fs::copy(
+            other.path().join("device-DEVICEB00001.cert.pem"),
+            other.path().join("device-DEVICEA00001.cert.pem"),
+        )
+        .expect("copy");
+        assert_eq!(
+            store.device("DEVICEA00001").expect_err("mismatch").code(),
+            "KEYS_CORRUPT"
+        );
     }
 }

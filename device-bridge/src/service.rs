@@ -17,7 +17,8 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::device::{
-    Acquisition, CaptureSpec, DeviceKind, Driver, DriverError, Registry, SegmentImage, Slot,
+    Acquisition, CaptureSpec, DeviceDescriptor, DeviceKind, Driver, DriverError, Registry,
+    SegmentImage, Slot,
 };
 use crate::keys::{KeyError, KeyStore, SigningIdentity};
 use crate::simulator::{SimControl, SimulatedDevice};
@@ -186,8 +187,37 @@ impl Bridge {
 
     /// Attaches a driver, creating its key and certificate on first use.
     pub fn attach(&self, driver: Arc<dyn Driver>) -> Result<String, KeyError> {
-        let descriptor = driver.descriptor().clone();
-        let identity = self.keys.device(&descriptor.serial_no)?;
+        let identity = self.keys.device(&driver.descriptor().serial_no)?;
+        let credentials = self.credentials_for(driver.descriptor(), identity);
+        let device_id = self.registry.attach(driver);
+        self.credentials
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(device_id.clone(), credentials);
+        Ok(device_id)
+    }
+
+    /// Rotates a device's key pair and certificate (what a management server would order).
+    /// Returns false for an unknown device.
+    pub fn rotate_key(&self, device_id: &str) -> Result<bool, KeyError> {
+        let Some(slot) = self.registry.get(device_id) else {
+            return Ok(false);
+        };
+        let descriptor = slot.driver.descriptor();
+        let identity = self.keys.rotate_device(&descriptor.serial_no)?;
+        let credentials = self.credentials_for(descriptor, identity);
+        self.credentials
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(device_id.to_string(), credentials);
+        Ok(true)
+    }
+
+    fn credentials_for(
+        &self,
+        descriptor: &DeviceDescriptor,
+        identity: SigningIdentity,
+    ) -> DeviceCredentials {
         let digital_id = DigitalId {
             serial_no: descriptor.serial_no.clone(),
             make: descriptor.make.clone(),
@@ -198,18 +228,12 @@ impl Bridge {
             device_provider_id: self.config.device_provider_id.clone(),
             date_time: timestamp(OffsetDateTime::now_utc()),
         };
-        let credentials = DeviceCredentials {
+        DeviceCredentials {
             signed_digital_id: jws::sign(&identity, &digital_id),
             unsigned_digital_id: jws::unsigned(&digital_id),
             identity,
             digital_id,
-        };
-        let device_id = self.registry.attach(driver);
-        self.credentials
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(device_id.clone(), credentials);
-        Ok(device_id)
+        }
     }
 
     /// Attaches the simulated devices of the given kinds, sharing one control.

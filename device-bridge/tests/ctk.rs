@@ -2,7 +2,7 @@
 //! (`../shared/sbi-data/ctk-testcases/compliance_test_definitions_sbi.json`) against simulated
 //! bridges, builds each request as the CTK UI does (§5.2: string counts, sub-ids and scores,
 //! renamed keys for invalid requests), applies our Rust versions of its validators (Schema,
-//! Signature, ResponseMismatch, Hash, Timeout, TimeCheck, ISOStandards), and reports
+//! Signature, ResponseMismatch, Hash, Timeout, TimeCheck, ISOStandards, KeyRotation), and reports
 //! pass / fail / not applicable per test id. Every applicable registration test must pass.
 //! Run with `--nocapture` to see the report; it is also written to the target tmp dir.
 
@@ -40,11 +40,6 @@ fn not_applicable(case: &Value) -> Option<&'static str> {
     if methods.iter().any(|m| m == "capture") {
         return Some(
             "auth CAPTURE needs an L1 device with an FTM; the bridge serves L0 registration devices",
-        );
-    }
-    if attrs["keyRotationTestCase"] == true {
-        return Some(
-            "device key rotation through a device provider's management server is not implemented",
         );
     }
     if !purposes.iter().any(|p| p == "Registration") {
@@ -116,6 +111,17 @@ impl Runner<'_> {
             return Verdict::NotApplicable(reason);
         }
         let method = text(&case["methodName"][0]);
+        if case["otherAttributes"]["keyRotationTestCase"] == true {
+            let Some(device_id) = self.device_for(case) else {
+                return Verdict::NotApplicable(
+                    "no device of this subtype is simulated (single iris)",
+                );
+            };
+            return match self.key_rotation(case, &device_id).await {
+                Ok(()) => Verdict::Pass(vec!["key rotated through POST /admin/rotate".to_string()]),
+                Err(reason) => Verdict::Fail(reason),
+            };
+        }
         let result = match method {
             "device" => self.discover(case).await,
             "info" => self.info(case).await,
@@ -220,6 +226,47 @@ impl Runner<'_> {
             notes.push("Busy produced by a capture in progress".to_string());
         }
         Ok(notes)
+    }
+
+    /// The device's info entry, verified, with the leaf certificate from its x5c.
+    async fn signed_info(&self, device_id: &str) -> Result<(Value, String), String> {
+        let serial = self.serial(device_id).await;
+        let (_, response) = self.bridge.call("MOSIPDINFO", "/info", None).await;
+        let entry = response
+            .as_array()
+            .ok_or("info is not an array")?
+            .iter()
+            .find(|entry| {
+                with_decoded(&json!([entry]))[0]["deviceInfoDecoded"]["digitalIdDecoded"]["serialNo"] == serial.as_str()
+            })
+            .cloned()
+            .ok_or(format!("device {device_id} missing from info"))?;
+        let token = text(&entry["deviceInfo"]);
+        let info = self.bridge.verify(token);
+        self.bridge.verify(text(&info["digitalId"]));
+        let header: Value = URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap_or(""))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or("unreadable JWS header")?;
+        Ok((entry, text(&header["x5c"][0]).to_string()))
+    }
+
+    /// KeyRotation: device info before and after the device key is rotated; both verify, the
+    /// certificate changed, and both are schema-valid.
+    async fn key_rotation(&self, case: &Value, device_id: &str) -> Result<(), String> {
+        let schema = text(&case["responseSchema"][0]);
+        let (before, old_leaf) = self.signed_info(device_id).await?;
+        check_schema(schema, &with_decoded(&json!([before])))?;
+        self.bridge
+            .admin("/admin/rotate", json!({ "deviceId": device_id }))
+            .await;
+        let (after, new_leaf) = self.signed_info(device_id).await?;
+        check_schema(schema, &with_decoded(&json!([after])))?;
+        if old_leaf == new_leaf {
+            return Err("the device certificate did not change after rotation".to_string());
+        }
+        Ok(())
     }
 
     async fn serial(&self, device_id: &str) -> String {
@@ -607,7 +654,11 @@ async fn ctk_registration_tests_pass() {
         ..SimSettings::default()
     };
     // Create the keys once, then shard the tests over bridges sharing them.
-    drop(start_in(keys.path(), None, &KINDS, settings).await);
+    // One bridge per shard, all started (keys created and loaded) before any test rotates a key.
+    let mut bridges = Vec::new();
+    for _ in 0..SHARDS {
+        bridges.push(start_in(keys.path(), None, &KINDS, settings).await);
+    }
     let mut shards: Vec<Vec<Value>> = vec![Vec::new(); SHARDS];
     let (slow, quick): (Vec<&Value>, Vec<&Value>) = definitions.iter().partition(|case| {
         text(&case["otherAttributes"]["timeout"])
@@ -619,10 +670,8 @@ async fn ctk_registration_tests_pass() {
         shards[index % SHARDS].push(case.clone());
     }
     let mut tasks = Vec::new();
-    for shard in shards {
-        let dir = keys.path().to_path_buf();
+    for (shard, bridge) in shards.into_iter().zip(bridges) {
         tasks.push(tokio::spawn(async move {
-            let bridge = start_in(&dir, None, &KINDS, settings).await;
             let runner = Runner::new(&bridge).await;
             let mut results = Vec::new();
             for case in &shard {
