@@ -420,6 +420,12 @@ impl Bridge {
             return Err(SbiError::TypeMismatch);
         }
         let spec = capture_spec(kind, bio)?;
+        let previous = match bio.previous_hash.as_deref().map(str::trim) {
+            None | Some("") => Sha256::digest(b"").to_vec(),
+            Some(hex) => decode_hex(hex)
+                .filter(|digest| digest.len() == 32)
+                .ok_or(SbiError::BadRequest)?,
+        };
         match slot.status() {
             DeviceStatus::NotRegistered => return Err(SbiError::NotRegistered),
             DeviceStatus::NotReady => return Err(SbiError::NotReady),
@@ -440,10 +446,6 @@ impl Bridge {
             slot.end_stream(&stream.stop);
         }
         let (segments, scores, score_met) = best?;
-        let previous = match bio.previous_hash.as_deref().map(str::trim) {
-            None | Some("") => Sha256::digest(b"").to_vec(),
-            Some(hex) => decode_hex(hex).ok_or(SbiError::BadRequest)?,
-        };
         let context = SignContext {
             credentials,
             bio_type: kind.bio_type(),

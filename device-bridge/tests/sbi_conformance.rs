@@ -278,6 +278,17 @@ async fn bad_input_gets_sbi_errors_and_the_service_keeps_answering() {
         assert_eq!(error_code(&response), "123");
         assert_schema("ErrorCaptureResponseSchema", &response);
     }
+    // A previousHash that is not a SHA-256 digest in hex.
+    let mut bad_hash = good.clone();
+    bad_hash["previousHash"] = json!("abc");
+    let (_, response) = bridge
+        .call(
+            "RCAPTURE",
+            "/capture",
+            Some(&capture_request(bad_hash, "TXN-hash")),
+        )
+        .await;
+    assert_eq!(error_code(&response), "123");
     // Transaction id rule.
     let (_, response) = bridge
         .call(
