@@ -632,6 +632,56 @@ mod tests {
     }
 
     #[test]
+    fn a_garbled_answer_fails_one_capture_and_the_next_one_works() {
+        let (host_end, mut sensor_end) = Pipe::pair();
+        let sensor = std::thread::spawn(move || {
+            let mut sensor = SimulatedSensor::new(80, 9);
+            let mut answered = 0;
+            loop {
+                let incoming = match read_packet(&mut sensor_end, Duration::from_secs(5)) {
+                    Err(R30xError::Transport(_)) => return,
+                    other => other,
+                };
+                answered += 1;
+                if answered == 4 {
+                    // The first GenImg gets line noise instead of an acknowledgement.
+                    let _ = sensor_end.write_all(
+                        b"\xEF\x01\xFF\xFF\xFF\xFF\x07\x00\x03\x00\x00\x99",
+                        Duration::from_secs(1),
+                    );
+                    continue;
+                }
+                for packet in sensor.respond(incoming) {
+                    if sensor_end
+                        .write_all(&packet.to_bytes(), Duration::from_secs(1))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        });
+        let device = R30xDevice::connect(host_end, "pipe").expect("connects");
+        let spec = CaptureSpec {
+            sub_id: 0,
+            segments: vec!["Left Thumb".into()],
+            exception_photo: false,
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let error = device
+            .acquire(&spec, deadline)
+            .expect_err("checksum error surfaces");
+        assert_eq!(error.code(), "DEVICE_PROTOCOL");
+        assert!(error.to_string().contains("checksum"), "{error}");
+        assert!(
+            matches!(device.acquire(&spec, deadline), Ok(Acquisition::Frame(_))),
+            "the next capture works"
+        );
+        drop(device);
+        sensor.join().expect("sensor thread");
+    }
+
+    #[test]
     fn garbage_and_bad_checksums_get_clear_errors() {
         let mut sensor = SimulatedSensor::new(80, 1);
         let answer = sensor.respond(Err(R30xError::Frame(FrameError::Checksum {
