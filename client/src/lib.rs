@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod client;
 pub mod clock;
+pub mod drafts;
 pub mod error;
 pub mod freeze;
 pub mod fsio;

@@ -383,3 +383,75 @@ pub fn check_password(password: &str) -> Result<(), Error> {
         Err(Error::invalid("password", "use 8 to 1024 characters"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Options;
+    use crate::machine::{InitRequest, init};
+    use crate::seal::KdfParams;
+
+    /// Tampers with the real audit table the way someone holding the key would (dropping the
+    /// append-only triggers first) and checks what `verify_audit` reports.
+    #[track_caller]
+    fn check(tamper_sql: &str, expected: Result<(), &str>) {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            kdf: KdfParams::FLOOR,
+            ..Options::default()
+        };
+        let request = InitRequest {
+            machine_id: "10011".into(),
+            centre_id: "10001".into(),
+            centre_name: "Centre".into(),
+            server_url: None,
+            supervisor_id: "sup1".into(),
+            supervisor_name: "Supervisor".into(),
+            password: "sup1-password".into(),
+            settings: RegistrationSettings::default(),
+            enrolment: None,
+        };
+        let mut session = init(dir.path(), &request, options).unwrap();
+        for _ in 0..5 {
+            session
+                .audit(AuditAction::Capture, "10001100110000120261128120000")
+                .unwrap();
+        }
+        let conn = session.store.conn();
+        let refused = conn.execute("DELETE FROM audit_log WHERE seq = 1", []);
+        assert!(refused.is_err(), "the triggers refuse deletions");
+        conn.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+            .unwrap();
+        conn.execute_batch(tamper_sql).unwrap();
+        let outcome = session
+            .verify_audit()
+            .unwrap()
+            .map(drop)
+            .map_err(|b| b.code());
+        assert_eq!(outcome, expected, "{tamper_sql}");
+    }
+
+    #[test]
+    fn tampering_with_the_stored_audit_log_is_detected() {
+        check("", Ok(()));
+        check(
+            "UPDATE audit_log SET actor = 'op2' WHERE seq = 3",
+            Err("AUDIT_ALTERED"),
+        );
+        check("DELETE FROM audit_log WHERE seq = 4", Err("AUDIT_GAP"));
+        check(
+            "DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)",
+            Err("AUDIT_TRUNCATED"),
+        );
+        check(
+            "UPDATE audit_log SET seq = -seq WHERE seq IN (3, 4);
+             UPDATE audit_log SET seq = 4 WHERE seq = -3;
+             UPDATE audit_log SET seq = 3 WHERE seq = -4;",
+            Err("AUDIT_UNLINKED"),
+        );
+        check(
+            "UPDATE audit_log SET seq = seq + 10 WHERE seq > 5",
+            Err("AUDIT_GAP"),
+        );
+    }
+}

@@ -97,6 +97,8 @@ impl Store {
             Some(ErrorCode::DatabaseCorrupt) => Error::Corrupt(path.to_owned()),
             _ => Error::from(error),
         };
+        // SQLCipher would print page-decryption failures on stderr; they surface as typed errors.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex(key.bytes())))
             .map_err(classify)?;
         // The first read decrypts page 1: this is where a wrong key shows.
