@@ -104,31 +104,7 @@ impl Session {
         limit: u32,
     ) -> Result<Vec<PacketSummary>, Error> {
         self.authorize(Action::ViewPackets)?;
-        let (after_time, after_rid) = match cursor {
-            Some(cursor) => (cursor.created_at, cursor.rid.clone()),
-            None => (i64::MAX, String::new()),
-        };
-        let mut stmt = self.store().conn().prepare_cached(
-            "SELECT rid, registration_id, size, created_at, approval, exported_at, uploaded_at,
-                    server_status
-             FROM packets
-             WHERE created_at < ?1 OR (created_at = ?1 AND rid < ?2)
-             ORDER BY created_at DESC, rid DESC
-             LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![after_time, after_rid, limit.min(1000)], |row| {
-            Ok(PacketSummary {
-                rid: row.get(0)?,
-                registration_id: row.get(1)?,
-                size: row.get(2)?,
-                created_at: row.get(3)?,
-                approval: row.get(4)?,
-                exported_at: row.get(5)?,
-                uploaded_at: row.get(6)?,
-                server_status: row.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        query_page(self.store().conn(), cursor, limit)
     }
 
     /// Reads a stored packet back and checks it against its recorded hash.
@@ -209,4 +185,38 @@ impl Session {
         let facts = self.freeze_facts()?;
         freeze::check(&self.settings().freeze, &facts, self.client().now()).map_err(Error::Frozen)
     }
+}
+
+/// The packet list query on any connection holding the store's schema (benchmarks compare it on
+/// encrypted and plain databases).
+pub fn query_page(
+    conn: &rusqlite::Connection,
+    cursor: Option<&PageCursor>,
+    limit: u32,
+) -> Result<Vec<PacketSummary>, Error> {
+    let (after_time, after_rid) = match cursor {
+        Some(cursor) => (cursor.created_at, cursor.rid.as_str()),
+        None => (i64::MAX, ""),
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT rid, registration_id, size, created_at, approval, exported_at, uploaded_at,
+                server_status
+         FROM packets
+         WHERE created_at < ?1 OR (created_at = ?1 AND rid < ?2)
+         ORDER BY created_at DESC, rid DESC
+         LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![after_time, after_rid, limit.min(1000)], |row| {
+        Ok(PacketSummary {
+            rid: row.get(0)?,
+            registration_id: row.get(1)?,
+            size: row.get(2)?,
+            created_at: row.get(3)?,
+            approval: row.get(4)?,
+            exported_at: row.get(5)?,
+            uploaded_at: row.get(6)?,
+            server_status: row.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -5,6 +5,8 @@
 pub mod keyring;
 mod migrations;
 
+pub use migrations::migrate;
+
 use std::fs;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
