@@ -261,6 +261,27 @@ impl IdentitySchema {
     pub fn is_required(&self, id: &str) -> bool {
         self.required.iter().any(|r| r == id)
     }
+
+    /// Splits an identity into the `ID.json` contents of the id, evidence and optional
+    /// sub-packets (in that order) by each field's category, as MOSIP's packet writer does:
+    /// null values are left out, and a field the schema does not define goes everywhere, like
+    /// a field without a category.
+    pub fn route(
+        &self,
+        identity: &serde_json::Map<String, serde_json::Value>,
+    ) -> [(Subpacket, serde_json::Map<String, serde_json::Value>); 3] {
+        let mut routed = [Subpacket::Id, Subpacket::Evidence, Subpacket::Optional]
+            .map(|subpacket| (subpacket, serde_json::Map::new()));
+        for (id, value) in identity.iter().filter(|(_, value)| !value.is_null()) {
+            let category = self.field(id).map_or(FieldCategory::None, |f| f.category);
+            for (subpacket, fields) in &mut routed {
+                if category.subpackets().contains(subpacket) {
+                    fields.insert(id.clone(), value.clone());
+                }
+            }
+        }
+        routed
+    }
 }
 
 fn field_type(source_name: &str, path: &str, field: &RawField) -> Result<ValueType, LoadError> {
@@ -339,6 +360,26 @@ mod tests {
         assert!(bio.is_biometrics());
         assert_eq!(bio.category, FieldCategory::None);
         assert!(schema.field("gender").unwrap().dynamic);
+    }
+
+    #[test]
+    fn identities_are_routed_by_category() {
+        let schema = IdentitySchema::parse("s.json", SCHEMA.as_bytes()).unwrap();
+        let identity = serde_json::json!({
+            "fullName": [{"language": "eng", "value": "A B"}],
+            "UIN": "1234567890",
+            "proofOfException": {"value": "proofOfException", "type": "EXP", "format": "jpg"},
+            "gender": null,
+        });
+        let routed = schema.route(identity.as_object().unwrap());
+        let keys = |i: usize| routed[i].1.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(
+            routed.each_ref().map(|(subpacket, _)| *subpacket),
+            [Subpacket::Id, Subpacket::Evidence, Subpacket::Optional]
+        );
+        assert_eq!(keys(0), ["UIN", "fullName"]);
+        assert_eq!(keys(1), ["UIN", "proofOfException"]);
+        assert_eq!(keys(2), ["UIN"]);
     }
 
     #[track_caller]

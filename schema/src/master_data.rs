@@ -46,14 +46,27 @@ impl MasterData {
             .flat_map(|f| f.field_val.iter().filter(|v| v.active))
     }
 
-    /// Active locations at the hierarchy level called `level_name` (in any language).
-    pub fn locations_at<'a>(
-        &'a self,
-        level_name: &'a str,
-    ) -> impl Iterator<Item = &'a Location> + 'a {
+    /// The hierarchy level number called `level_name` in any language (e.g. `Region` → 1).
+    pub fn location_level(&self, level_name: &str) -> Option<u32> {
+        let named = |name: &str| name.eq_ignore_ascii_case(level_name);
+        self.location_hierarchy
+            .iter()
+            .find(|l| named(&l.hierarchy_level_name))
+            .map(|l| l.hierarchy_level)
+            .or_else(|| {
+                self.locations
+                    .iter()
+                    .find(|l| named(&l.hierarchy_name))
+                    .map(|l| l.hierarchy_level)
+            })
+    }
+
+    /// Active locations, in every language, at the level called `level_name`.
+    pub fn locations_at<'a>(&'a self, level_name: &str) -> impl Iterator<Item = &'a Location> + 'a {
+        let level = self.location_level(level_name);
         self.locations
             .iter()
-            .filter(move |l| l.is_active && l.hierarchy_name.eq_ignore_ascii_case(level_name))
+            .filter(move |l| l.is_active && Some(l.hierarchy_level) == level)
     }
 
     /// Active document type codes valid for the category `category_code`.

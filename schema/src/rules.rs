@@ -25,6 +25,9 @@ pub const MAX_DEPTH: usize = 32;
 /// Longest expression accepted, in bytes.
 pub const MAX_EXPRESSION_BYTES: usize = 4096;
 
+/// Most tokens accepted; with [`MAX_DEPTH`] this bounds evaluation depth too.
+pub const MAX_TOKENS: usize = 256;
+
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expression {
@@ -469,6 +472,14 @@ impl Expression {
         let tokens = tokenize(source).map_err(|(offset, found, message)| {
             refuse(source[..offset].chars().count() + 1, found, message)
         })?;
+        if tokens.len() > MAX_TOKENS {
+            let (offset, token) = &tokens[MAX_TOKENS];
+            return Err(refuse(
+                source[..*offset].chars().count() + 1,
+                token.to_string(),
+                format!("more than {MAX_TOKENS} tokens"),
+            ));
+        }
         let mut parser = Parser {
             source,
             tokens,
@@ -729,6 +740,20 @@ mod tests {
         check_refused(&deep, 34, "'('", "nesting deeper than 32");
         let nots = format!("{}a", "!".repeat(40));
         check_refused(&nots, 34, "'!'", "nesting deeper than 32");
+    }
+
+    #[test]
+    fn long_expressions_are_refused() {
+        let long = vec!["a"; 200].join(" || ");
+        let error = Expression::parse(&long).unwrap_err();
+        assert!(error.message.contains("more than 256 tokens"), "{error}");
+        let huge = "a".repeat(MAX_EXPRESSION_BYTES + 1);
+        assert!(
+            Expression::parse(&huge)
+                .unwrap_err()
+                .message
+                .contains("longer than 4096 bytes")
+        );
     }
 
     #[test]

@@ -247,37 +247,30 @@ impl UiSpecDocument {
     /// Parses any UI-spec document: an array is the settings pages, an object with `screens`
     /// a process spec, an object with `identity` the pre-registration spec.
     pub fn parse(source_name: &str, bytes: &[u8]) -> Result<UiSpecDocument, LoadError> {
-        let value: serde_json::Value = parse_bounded(source_name, bytes, MAX_DOCUMENT_BYTES)?;
-        let shape_error =
-            |message: &str| LoadError::invalid(source_name, "SPEC_SHAPE", "$", message.to_owned());
-        let typed = |value: serde_json::Value| -> Result<UiSpecDocument, LoadError> {
-            match &value {
-                serde_json::Value::Array(_) => serde_json::from_value(value)
-                    .map(UiSpecDocument::Settings)
-                    .map_err(|e| shape_error(&format!("settings pages: {e}"))),
-                serde_json::Value::Object(map) if map.contains_key("screens") => {
-                    serde_json::from_value(value)
-                        .map(UiSpecDocument::Process)
-                        .map_err(|e| shape_error(&format!("process spec: {e}")))
-                }
-                serde_json::Value::Object(map) => match map.get("identity") {
-                    Some(identity) => serde_json::from_value(identity.clone())
-                        .map(UiSpecDocument::PreRegistration)
-                        .map_err(|e| shape_error(&format!("pre-registration spec: {e}"))),
-                    None => Err(shape_error(
-                        "not a UI spec: expected screens, identity or a list of settings pages",
-                    )),
-                },
-                _ => Err(shape_error("not a UI spec: expected an object or an array")),
-            }
-        };
-        let document = typed(value)?;
-        if let UiSpecDocument::Process(spec) = &document
-            && spec.screens.is_empty()
-        {
-            return Err(shape_error("a process spec needs at least one screen"));
+        #[derive(Deserialize)]
+        struct PreRegistrationDocument {
+            identity: PreRegistrationSpec,
         }
-        Ok(document)
+        // Told apart on a generic parse, then parsed again typed so errors carry line:column.
+        let value: serde_json::Value = parse_bounded(source_name, bytes, MAX_DOCUMENT_BYTES)?;
+        match &value {
+            serde_json::Value::Array(_) => {
+                parse_bounded(source_name, bytes, MAX_DOCUMENT_BYTES).map(UiSpecDocument::Settings)
+            }
+            serde_json::Value::Object(map) if map.contains_key("screens") => {
+                ProcessSpec::parse(source_name, bytes).map(UiSpecDocument::Process)
+            }
+            serde_json::Value::Object(map) if map.contains_key("identity") => {
+                parse_bounded::<PreRegistrationDocument>(source_name, bytes, MAX_DOCUMENT_BYTES)
+                    .map(|document| UiSpecDocument::PreRegistration(document.identity))
+            }
+            _ => Err(LoadError::invalid(
+                source_name,
+                "SPEC_SHAPE",
+                "$",
+                "not a UI spec: expected an object with screens or identity, or a list of settings pages",
+            )),
+        }
     }
 }
 
@@ -358,9 +351,10 @@ mod tests {
             "pre-registration",
         );
         check_shape(r#"[{"name": "devices", "order": "3"}]"#, "settings");
-        check_shape(r#"{"screens": []}"#, "SPEC_SHAPE");
-        check_shape(r#"{"screens": 7}"#, "SPEC_SHAPE");
-        check_shape(r#"[{"order": "third"}]"#, "SPEC_SHAPE");
+        check_shape(r#"{"screens": []}"#, "SPEC_NO_SCREENS");
+        check_shape(r#"{"screens": 7}"#, "JSON_TYPE");
+        check_shape(r#"[{"order": "third"}]"#, "JSON_TYPE");
+        check_shape(r#"{"identity": {"identity": {}}}"#, "JSON_TYPE");
         check_shape(r#"{"other": 1}"#, "SPEC_SHAPE");
         check_shape(r#"{"screens": [{"fields": [}"#, "JSON_SYNTAX");
     }

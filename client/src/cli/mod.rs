@@ -1,9 +1,11 @@
-//! Shared plumbing of the `enrol` commands: the data directory, passwords, the session token,
-//! and output (human text or `--json`).
+//! The `enrol` command tree: one subcommand group per area, each in its own module, plus the
+//! plumbing they share: the data directory, passwords, the session token, and output (human
+//! text or `--json`).
 
 pub mod audit;
 pub mod init;
 pub mod operator;
+mod schema;
 pub mod session;
 
 use std::io::BufRead;
@@ -11,9 +13,70 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
+use clap::{Parser, Subcommand};
 use enrol_client::token::SessionToken;
 use enrol_client::{Client, Options, Session};
 use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "enrol", version, about = "Enrol registration client")]
+pub struct Cli {
+    /// Data directory (default: $ENROL_HOME, else ~/.local/share/enrol)
+    #[arg(long, global = true, env = "ENROL_HOME")]
+    pub data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Initialise a data directory: database, machine key, first supervisor
+    Init(init::InitArgs),
+    /// Manage operators (supervisors and administrators)
+    #[command(subcommand)]
+    Operator(operator::OperatorCommand),
+    /// Log in offline and start a session for later commands
+    Login(session::LoginArgs),
+    /// End the current session
+    Logout,
+    /// Show the operator of the current session
+    Whoami,
+    /// Check the audit log
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Identity schemas, UI specs and record validation.
+    #[command(subcommand)]
+    Schema(schema::SchemaCommand),
+}
+
+impl Cli {
+    /// Runs the command and turns its outcome into the exit code.
+    pub fn run(self) -> ExitCode {
+        let context = Context::new(self.data_dir, self.json);
+        let result = match self.command {
+            Command::Init(args) => init::run(&context, args),
+            Command::Operator(command) => operator::run(&context, command),
+            Command::Login(args) => session::login(&context, args),
+            Command::Logout => session::logout(&context),
+            Command::Whoami => session::whoami(&context),
+            Command::Audit(command) => audit::run(&context, command),
+            Command::Schema(command) => {
+                return command.run().unwrap_or_else(|error| {
+                    eprintln!("enrol: {error:#}");
+                    // Like clap's usage errors: the input could not be used at all.
+                    ExitCode::from(2)
+                });
+            }
+        };
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => context.report_error(&error),
+        }
+    }
+}
 
 /// What every command gets: where the data is and how to print.
 pub struct Context {
