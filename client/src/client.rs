@@ -66,10 +66,6 @@ impl Client {
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     pub fn db_path(&self) -> PathBuf {
         self.dir.join("enrol.db")
     }
