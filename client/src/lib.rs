@@ -10,6 +10,7 @@ pub mod freeze;
 pub mod fsio;
 pub mod machine;
 pub mod operators;
+pub mod packet;
 pub mod packet_store;
 pub mod roles;
 pub mod seal;
