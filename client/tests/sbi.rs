@@ -366,3 +366,32 @@ fn stream_parser_reads_frames_and_refuses_bad_input() {
         }
     }
 }
+
+#[test]
+fn enrol_devices_lists_every_device_with_its_verdict() {
+    let bridge = start_bridge("finger-slap,face", Some(0));
+    let ca = bridge.data_dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_pem(bridge.data_dir.path())).unwrap();
+    let ports = format!("{0}-{0}", bridge.port);
+    let ca_arg = ca.to_str().unwrap();
+    let cases: [(&[&str], &str); 2] = [(&["--trusted-ca", ca_arg], "trusted"), (&[], "rejected")];
+    for (extra, verdict) in cases {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_enrol"))
+            .args(["--json", "devices", "--ports", &ports])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let listing: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let devices = listing["devices"].as_array().unwrap();
+        let subtypes: Vec<_> = devices
+            .iter()
+            .map(|d| d["digitalId"]["deviceSubType"].clone())
+            .collect();
+        assert_eq!(subtypes, ["Slap", "Full face"], "{verdict}");
+        assert!(
+            devices.iter().all(|d| d["verdict"]["verdict"] == verdict),
+            "{listing}"
+        );
+    }
+}

@@ -94,10 +94,3 @@ pub fn certificate_key(der: &[u8]) -> Option<RsaPublicKey> {
         .ok()?;
     RsaPublicKey::from_public_key_der(&spki).ok()
 }
-
-/// The detached form MOSIP stores in CBEFF `<SB>`: `header..signature`.
-pub fn detached(jws: &str) -> Option<String> {
-    let mut parts = jws.trim().split('.');
-    let (header, _, signature) = (parts.next()?, parts.next()?, parts.next()?);
-    Some(format!("{header}..{signature}"))
-}

@@ -46,10 +46,6 @@ impl TrustedCas {
         Ok(added)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.cas.is_empty()
-    }
-
     /// Checks that the DER certificate `leaf` chains to a trusted CA and is valid at `now`.
     pub fn check(&self, leaf: &[u8], now: std::time::SystemTime) -> Result<(), SbiError> {
         let untrusted = |reason: &str| SbiError::Untrusted(reason.to_owned());
