@@ -395,3 +395,69 @@ fn enrol_devices_lists_every_device_with_its_verdict() {
         );
     }
 }
+
+/// Posts a control request to the bridge's simulator admin API (not part of SBI).
+fn admin(port: u16, path: &str, body: serde_json::Value) {
+    let response = ureq::post(format!("http://127.0.0.1:{port}/admin/{path}"))
+        .header("Content-Type", "application/json")
+        .send(body.to_string().as_bytes())
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+#[test]
+fn device_states_map_to_typed_errors() {
+    let bridge = start_bridge("face", Some(0));
+    let trusted = trusting(&[&ca_pem(bridge.data_dir.path())]);
+    let id = scan(bridge.port, &trusted)[0].info.device_id.clone();
+    let mut short = spec(0, 1, &[], None);
+    short.timeout = Duration::from_millis(300);
+    // (state set through the admin API, verdict code at discovery, capture error code)
+    let cases = [
+        (
+            "status",
+            serde_json::json!({"deviceId": id, "deviceStatus": "Not Ready"}),
+            None,
+            "SBI_NOT_READY",
+        ),
+        (
+            "status",
+            serde_json::json!({"deviceId": id, "deviceStatus": "Busy"}),
+            None,
+            "SBI_BUSY",
+        ),
+        (
+            "status",
+            serde_json::json!({"deviceId": id, "deviceStatus": "Not Registered"}),
+            Some("SBI_NOT_REGISTERED"),
+            "SBI_DEVICE_UNUSABLE",
+        ),
+        (
+            "status",
+            serde_json::json!({"deviceId": id, "deviceStatus": "Ready"}),
+            None,
+            "ok",
+        ),
+        (
+            "simulator",
+            serde_json::json!({"fault": "timeout"}),
+            None,
+            "SBI_NO_BIOMETRIC",
+        ),
+    ];
+    for (path, body, verdict, expected) in cases {
+        admin(bridge.port, path, body.clone());
+        let found = scan(bridge.port, &trusted).remove(0);
+        match (&found.verdict, verdict) {
+            (Verdict::Trusted, None) => {}
+            (Verdict::Rejected { code, .. }, Some(want)) => assert_eq!(code, want, "{body}"),
+            (got, want) => panic!("{body}: verdict {got:?}, expected {want:?}"),
+        }
+        let outcome = sbi::capture(&found, &short, &trusted);
+        assert_eq!(
+            outcome.map_or_else(|e| e.code(), |_| "ok"),
+            expected,
+            "{body}"
+        );
+    }
+}
