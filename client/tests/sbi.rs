@@ -438,6 +438,8 @@ fn device_states_map_to_typed_errors() {
             None,
             "ok",
         ),
+        // A rotated device key gets a new certificate from the same CA: still trusted.
+        ("rotate", serde_json::json!({"deviceId": id}), None, "ok"),
         (
             "simulator",
             serde_json::json!({"fault": "timeout"}),
