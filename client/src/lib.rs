@@ -13,6 +13,7 @@ pub mod operators;
 pub mod packet;
 pub mod packet_store;
 pub mod roles;
+pub mod sbi;
 pub mod seal;
 pub mod session;
 pub mod store;

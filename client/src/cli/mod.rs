@@ -3,6 +3,7 @@
 //! text or `--json`).
 
 pub mod audit;
+pub mod devices;
 pub mod init;
 pub mod operator;
 mod schema;
@@ -47,6 +48,8 @@ pub enum Command {
     /// Check the audit log
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// List the SBI biometric devices on this machine and whether they are trusted
+    Devices(devices::DevicesArgs),
     /// Identity schemas, UI specs and record validation.
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
@@ -63,6 +66,7 @@ impl Cli {
             Command::Logout => session::logout(&context),
             Command::Whoami => session::whoami(&context),
             Command::Audit(command) => audit::run(&context, command),
+            Command::Devices(args) => devices::run(&context, args),
             Command::Schema(command) => {
                 return command.run().unwrap_or_else(|error| {
                     eprintln!("enrol: {error:#}");
