@@ -1,0 +1,462 @@
+//! Administration: centres, machines, operators, publications (identity schema, UI specs,
+//! master data, the pipeline's encryption certificate, trusted device CAs) and pipeline status
+//! reports. The functions here are shared by the admin HTTP API (`/admin/v1`, bearer token) and
+//! the `enrol-sync admin` command line, which works on the store directly.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use enrol_schema::sync::PacketState;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Admin;
+use crate::crypto::{self, MachineKey};
+use crate::error::{AppError, Json};
+use crate::intake::is_short_id;
+use crate::store::{Centre, Machine, MachineStatus, OperatorRecord, PublicationRecord, Store};
+use crate::{AppState, clock};
+
+/// Roles an operator may hold.
+pub const ROLES: &[&str] = &["operator", "supervisor", "administrator"];
+
+/// Kinds of publication, and whether their content is JSON (else a PEM certificate).
+pub const PUBLICATION_KINDS: &[(&str, bool)] = &[
+    ("identity-schema", true),
+    ("ui-spec", true),
+    ("master-data", true),
+    ("pipeline-certificate", false),
+    ("device-ca", false),
+];
+
+/// Why an admin operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0} must be 5 digits")]
+    BadId(&'static str),
+    #[error("no centre {0}")]
+    NoCentre(String),
+    #[error("no machine {0}")]
+    NoMachine(String),
+    #[error("machine {0} is already registered")]
+    MachineExists(String),
+    #[error("machine key refused: {0}")]
+    BadKey(crypto::MachineKeyError),
+    #[error("unknown role {0:?} (roles: operator, supervisor, administrator)")]
+    BadRole(String),
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    #[error("operator {0} needs a password")]
+    NoPassword(String),
+    #[error("unknown publication kind {0:?}")]
+    BadKind(String),
+    #[error("the content of a {0} must be valid JSON")]
+    NotJson(String),
+    #[error("the content of a {0} must be a PEM certificate")]
+    NotPem(String),
+    #[error("no packet was received under rid {0}")]
+    NoPacket(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl AdminError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AdminError::BadId(_) => "ID_INVALID",
+            AdminError::NoCentre(_) => "CENTRE_UNKNOWN",
+            AdminError::NoMachine(_) => "MACHINE_UNKNOWN",
+            AdminError::MachineExists(_) => "MACHINE_EXISTS",
+            AdminError::BadKey(_) => "MACHINE_KEY_INVALID",
+            AdminError::BadRole(_) => "ROLE_UNKNOWN",
+            AdminError::Empty(_) => "FIELD_EMPTY",
+            AdminError::NoPassword(_) => "PASSWORD_REQUIRED",
+            AdminError::BadKind(_) => "PUBLICATION_KIND_UNKNOWN",
+            AdminError::NotJson(_) => "PUBLICATION_NOT_JSON",
+            AdminError::NotPem(_) => "PUBLICATION_NOT_PEM",
+            AdminError::NoPacket(_) => "PACKET_NOT_RECEIVED",
+            AdminError::Store(_) => "STORAGE_UNAVAILABLE",
+        }
+    }
+}
+
+impl From<AdminError> for AppError {
+    fn from(err: AdminError) -> AppError {
+        let status = match &err {
+            AdminError::Store(inner) => {
+                tracing::error!(error = %inner, "storage failure");
+                return AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    err.code(),
+                    "the server's storage failed; retry later",
+                );
+            }
+            AdminError::NoCentre(_) | AdminError::NoMachine(_) | AdminError::NoPacket(_) => {
+                StatusCode::NOT_FOUND
+            }
+            AdminError::MachineExists(_) => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        AppError::new(status, err.code(), err.to_string())
+    }
+}
+
+fn non_empty(value: &str, what: &'static str) -> Result<(), AdminError> {
+    if value.trim().is_empty() {
+        Err(AdminError::Empty(what))
+    } else {
+        Ok(())
+    }
+}
+
+/// Creates or updates a centre.
+pub async fn put_centre(store: &Store, centre: &Centre) -> Result<(), AdminError> {
+    if !is_short_id(&centre.id) {
+        return Err(AdminError::BadId("a centre id"));
+    }
+    non_empty(&centre.name, "the centre name")?;
+    Ok(store.put_centre(centre).await?)
+}
+
+/// What an administrator gives to register a machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MachineRegistration {
+    pub id: String,
+    pub centre_id: String,
+    pub name: String,
+    /// RSA public key, PEM (SPKI or PKCS#1), 2048 to 4096 bits.
+    pub public_key_pem: String,
+    /// Approve at once instead of leaving the machine pending.
+    #[serde(default)]
+    pub approve: bool,
+}
+
+/// A machine as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineView {
+    pub id: String,
+    pub centre_id: String,
+    pub name: String,
+    /// `PENDING`, `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub public_key_pem: String,
+}
+
+impl From<Machine> for MachineView {
+    fn from(m: Machine) -> MachineView {
+        MachineView {
+            id: m.id,
+            centre_id: m.centre_id,
+            name: m.name,
+            status: m.status.as_str().to_owned(),
+            public_key_pem: m.public_key_pem,
+        }
+    }
+}
+
+/// Registers a machine with its public key (pending unless `approve`).
+pub async fn register_machine(store: &Store, reg: &MachineRegistration) -> Result<(), AdminError> {
+    if !is_short_id(&reg.id) {
+        return Err(AdminError::BadId("a machine id"));
+    }
+    non_empty(&reg.name, "the machine name")?;
+    MachineKey::from_pem(&reg.public_key_pem).map_err(AdminError::BadKey)?;
+    if store.centre(&reg.centre_id).await?.is_none() {
+        return Err(AdminError::NoCentre(reg.centre_id.clone()));
+    }
+    let machine = Machine {
+        id: reg.id.clone(),
+        centre_id: reg.centre_id.clone(),
+        name: reg.name.clone(),
+        public_key_pem: reg.public_key_pem.trim().to_owned() + "\n",
+        status: if reg.approve {
+            MachineStatus::Active
+        } else {
+            MachineStatus::Pending
+        },
+    };
+    if store.insert_machine(&machine).await? {
+        Ok(())
+    } else {
+        Err(AdminError::MachineExists(reg.id.clone()))
+    }
+}
+
+pub async fn set_machine_status(
+    store: &Store,
+    id: &str,
+    status: MachineStatus,
+) -> Result<(), AdminError> {
+    if store.set_machine_status(id, status).await? {
+        Ok(())
+    } else {
+        Err(AdminError::NoMachine(id.to_owned()))
+    }
+}
+
+/// What an administrator gives to create or change an operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OperatorUpdate {
+    pub name: String,
+    pub centre_id: String,
+    pub roles: Vec<String>,
+    /// New password; may be left out when changing an existing operator.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
+}
+
+/// Creates or updates an operator; the password is stored as an Argon2id hash.
+pub async fn put_operator(
+    store: &Store,
+    user_id: &str,
+    update: &OperatorUpdate,
+) -> Result<(), AdminError> {
+    non_empty(user_id, "the user id")?;
+    non_empty(&update.name, "the operator name")?;
+    if let Some(role) = update.roles.iter().find(|r| !ROLES.contains(&r.as_str())) {
+        return Err(AdminError::BadRole(role.clone()));
+    }
+    if store.centre(&update.centre_id).await?.is_none() {
+        return Err(AdminError::NoCentre(update.centre_id.clone()));
+    }
+    let password_hash = match (&update.password, store.operator(user_id).await?) {
+        (Some(password), _) => {
+            non_empty(password, "the password")?;
+            let password = password.clone();
+            tokio::task::spawn_blocking(move || crypto::hash_password(&password))
+                .await
+                .map_err(|_| AdminError::Empty("the password"))?
+                .map_err(|_| AdminError::Empty("the password"))?
+        }
+        (None, Some(existing)) => existing.password_hash,
+        (None, None) => return Err(AdminError::NoPassword(user_id.to_owned())),
+    };
+    let mut roles = update.roles.clone();
+    roles.sort();
+    roles.dedup();
+    store
+        .put_operator(&OperatorRecord {
+            user_id: user_id.to_owned(),
+            name: update.name.clone(),
+            centre_id: update.centre_id.clone(),
+            roles,
+            password_hash,
+            active: update.active,
+        })
+        .await?;
+    Ok(())
+}
+
+/// What an administrator publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PublicationRequest {
+    pub kind: String,
+    pub name: String,
+    pub content: String,
+}
+
+/// A publication as the admin API confirms it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Published {
+    pub cursor: i64,
+    pub kind: String,
+    pub name: String,
+    pub version: i64,
+}
+
+impl From<PublicationRecord> for Published {
+    fn from(p: PublicationRecord) -> Published {
+        Published {
+            cursor: p.seq,
+            kind: p.kind,
+            name: p.name,
+            version: p.version,
+        }
+    }
+}
+
+/// Publishes the next version of a document after checking its form.
+pub async fn publish(
+    store: &Store,
+    req: &PublicationRequest,
+) -> Result<PublicationRecord, AdminError> {
+    let Some((_, is_json)) = PUBLICATION_KINDS.iter().find(|(k, _)| *k == req.kind) else {
+        return Err(AdminError::BadKind(req.kind.clone()));
+    };
+    non_empty(&req.name, "the publication name")?;
+    if *is_json {
+        serde_json::from_str::<serde_json::Value>(&req.content)
+            .map_err(|_| AdminError::NotJson(req.kind.clone()))?;
+    } else if !is_pem_certificate(&req.content) {
+        return Err(AdminError::NotPem(req.kind.clone()));
+    }
+    Ok(store
+        .publish(&req.kind, &req.name, &req.content, &clock::rfc3339_now())
+        .await?)
+}
+
+/// Whether `text` is one PEM `CERTIFICATE` block with base64 inside.
+fn is_pem_certificate(text: &str) -> bool {
+    use base64::Engine;
+    let body = text
+        .trim()
+        .strip_prefix("-----BEGIN CERTIFICATE-----")
+        .and_then(|rest| rest.strip_suffix("-----END CERTIFICATE-----"));
+    body.is_some_and(|b64| {
+        let joined: String = b64.split_whitespace().collect();
+        !joined.is_empty()
+            && base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .is_ok()
+    })
+}
+
+/// Records a packet state reported by the pipeline.
+pub async fn set_packet_state(
+    store: &Store,
+    rid: &str,
+    state: PacketState,
+) -> Result<(), AdminError> {
+    if store
+        .set_packet_state(rid, state, &clock::rfc3339_now())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AdminError::NoPacket(rid.to_owned()))
+    }
+}
+
+// --- HTTP
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CentreUpdate {
+    name: String,
+    #[serde(default = "active_by_default")]
+    active: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StateReport {
+    state: PacketState,
+}
+
+async fn put_centre_http(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(update): Json<CentreUpdate>,
+) -> Result<StatusCode, AppError> {
+    let centre = Centre {
+        id,
+        name: update.name,
+        active: update.active,
+    };
+    put_centre(&state.store, &centre).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_centres(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<axum::Json<Vec<Centre>>, AppError> {
+    Ok(axum::Json(state.store.centres().await?))
+}
+
+async fn register_machine_http(
+    _: Admin,
+    State(state): State<AppState>,
+    Json(reg): Json<MachineRegistration>,
+) -> Result<StatusCode, AppError> {
+    register_machine(&state.store, &reg).await?;
+    Ok(StatusCode::CREATED)
+}
+
+async fn list_machines(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<axum::Json<Vec<MachineView>>, AppError> {
+    let machines = state.store.machines().await?;
+    Ok(axum::Json(
+        machines.into_iter().map(MachineView::from).collect(),
+    ))
+}
+
+async fn approve_machine(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    set_machine_status(&state.store, &id, MachineStatus::Active).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn deactivate_machine(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    set_machine_status(&state.store, &id, MachineStatus::Inactive).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn put_operator_http(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    Json(update): Json<OperatorUpdate>,
+) -> Result<StatusCode, AppError> {
+    put_operator(&state.store, &user_id, &update).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn publish_http(
+    _: Admin,
+    State(state): State<AppState>,
+    Json(req): Json<PublicationRequest>,
+) -> Result<(StatusCode, axum::Json<Published>), AppError> {
+    let record = publish(&state.store, &req).await?;
+    Ok((StatusCode::CREATED, axum::Json(record.into())))
+}
+
+async fn report_state(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(rid): Path<String>,
+    Json(report): Json<StateReport>,
+) -> Result<StatusCode, AppError> {
+    set_packet_state(&state.store, &rid, report.state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The admin API under `/admin/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/v1/centres", get(list_centres))
+        .route("/admin/v1/centres/{id}", put(put_centre_http))
+        .route(
+            "/admin/v1/machines",
+            get(list_machines).post(register_machine_http),
+        )
+        .route("/admin/v1/machines/{id}/approve", post(approve_machine))
+        .route(
+            "/admin/v1/machines/{id}/deactivate",
+            post(deactivate_machine),
+        )
+        .route("/admin/v1/operators/{user_id}", put(put_operator_http))
+        .route("/admin/v1/publications", post(publish_http))
+        .route("/admin/v1/packets/{rid}/state", post(report_state))
+}
