@@ -41,6 +41,7 @@ pub const HEADER_RECEIPT: &str = "x-enrol-receipt";
 
 /// The error body of every failed request: a stable machine-readable code and a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// Stable upper-case code, e.g. `SIGNATURE_INVALID`.
@@ -53,6 +54,7 @@ pub struct ErrorBody {
 
 /// Answer to `POST /v1/packets` (the signed manifest, sent before the bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PacketIntake {
     /// Single-use credential for creating the tus upload of this packet (`Authorization:
@@ -71,6 +73,7 @@ pub const RECEIPT_VERSION: &str = "enrol-receipt-1";
 
 /// The server's signed statement that a packet's bytes are durably stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Receipt {
     pub rid: String,
@@ -106,6 +109,7 @@ impl Receipt {
 
 /// Where a packet stands, as the server knows it (MOSIP's external status codes where they exist).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PacketState {
     /// The server knows nothing of this RID (from this machine).
@@ -128,6 +132,7 @@ pub enum PacketState {
 
 /// Body of `POST /v1/packets/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StatusQuery {
     /// At most [`MAX_STATUS_BATCH`] RIDs.
@@ -139,6 +144,7 @@ pub const MAX_STATUS_BATCH: usize = 500;
 
 /// One RID's status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PacketStatus {
     pub rid: String,
@@ -150,6 +156,7 @@ pub struct PacketStatus {
 
 /// Answer to `POST /v1/packets/status`, in the order asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub statuses: Vec<PacketStatus>,
@@ -157,6 +164,7 @@ pub struct StatusReport {
 
 /// Body of `POST /v1/operators/login` (first, online login on a machine).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginRequest {
     pub user_id: String,
@@ -165,6 +173,7 @@ pub struct LoginRequest {
 
 /// An operator as a centre's machines see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Operator {
     pub user_id: String,
@@ -177,6 +186,7 @@ pub struct Operator {
 
 /// Answer to `GET /v1/operators`: every operator of the calling machine's centre.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OperatorList {
     pub operators: Vec<Operator>,
@@ -188,6 +198,7 @@ pub const PUBLICATION_VERSION: &str = "enrol-publication-1";
 /// One published, versioned document (identity schema, UI spec, master data, pipeline
 /// certificate, trusted device CA), signed by the server so a machine can verify it offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Publication {
     /// Position in the server's publication log; deltas are asked with `since=<cursor>`.
@@ -220,6 +231,7 @@ impl Publication {
 
 /// Answer to `GET /v1/publications?since=<cursor>`: everything published after the cursor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PublicationDelta {
     pub publications: Vec<Publication>,
@@ -229,6 +241,7 @@ pub struct PublicationDelta {
 
 /// The server's public signing key (receipts, publications), `GET /v1/server-key`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ServerKey {
     /// Always `Ed25519`.

@@ -4,15 +4,15 @@
 //! the `enrol-sync admin` command line, which works on the store directly.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
-use enrol_schema::sync::PacketState;
+use enrol_schema::sync::{ErrorBody, PacketState};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Admin;
 use crate::crypto::{self, MachineKey};
-use crate::error::{AppError, Json};
+use crate::error::{AppError, Json, PathParam};
 use crate::intake::is_short_id;
 use crate::store::{Centre, Machine, MachineStatus, OperatorRecord, PublicationRecord, Store};
 use crate::{AppState, clock};
@@ -119,7 +119,7 @@ pub async fn put_centre(store: &Store, centre: &Centre) -> Result<(), AdminError
 }
 
 /// What an administrator gives to register a machine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MachineRegistration {
     pub id: String,
@@ -133,7 +133,7 @@ pub struct MachineRegistration {
 }
 
 /// A machine as the admin API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MachineView {
     pub id: String,
@@ -197,7 +197,7 @@ pub async fn set_machine_status(
 }
 
 /// What an administrator gives to create or change an operator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OperatorUpdate {
     pub name: String,
@@ -257,7 +257,7 @@ pub async fn put_operator(
 }
 
 /// What an administrator publishes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublicationRequest {
     pub kind: String,
@@ -266,7 +266,7 @@ pub struct PublicationRequest {
 }
 
 /// A publication as the admin API confirms it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Published {
     pub cursor: i64,
@@ -340,24 +340,25 @@ pub async fn set_packet_state(
 
 // --- HTTP
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CentreUpdate {
+pub struct CentreUpdate {
     name: String,
     #[serde(default = "active_by_default")]
     active: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct StateReport {
+pub struct StateReport {
     state: PacketState,
 }
 
-async fn put_centre_http(
+#[utoipa::path(put, path = "/admin/v1/centres/{id}", tag = "admin", params(("id" = String, Path, description = "5-digit centre id")), request_body = CentreUpdate, responses((status = 204, description = "saved"), (status = 422, description = "ID_INVALID, FIELD_EMPTY", body = ErrorBody)))]
+pub(crate) async fn put_centre_http(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     Json(update): Json<CentreUpdate>,
 ) -> Result<StatusCode, AppError> {
     let centre = Centre {
@@ -369,14 +370,16 @@ async fn put_centre_http(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_centres(
+#[utoipa::path(get, path = "/admin/v1/centres", tag = "admin",  responses((status = 200, description = "all centres", body = Vec<Centre>)))]
+pub(crate) async fn list_centres(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<axum::Json<Vec<Centre>>, AppError> {
     Ok(axum::Json(state.store.centres().await?))
 }
 
-async fn register_machine_http(
+#[utoipa::path(post, path = "/admin/v1/machines", tag = "admin", request_body = MachineRegistration, responses((status = 201, description = "registered"), (status = 404, description = "CENTRE_UNKNOWN", body = ErrorBody), (status = 409, description = "MACHINE_EXISTS", body = ErrorBody), (status = 422, description = "ID_INVALID, MACHINE_KEY_INVALID, FIELD_EMPTY", body = ErrorBody)))]
+pub(crate) async fn register_machine_http(
     _: Admin,
     State(state): State<AppState>,
     Json(reg): Json<MachineRegistration>,
@@ -385,7 +388,8 @@ async fn register_machine_http(
     Ok(StatusCode::CREATED)
 }
 
-async fn list_machines(
+#[utoipa::path(get, path = "/admin/v1/machines", tag = "admin",  responses((status = 200, description = "all machines", body = Vec<MachineView>)))]
+pub(crate) async fn list_machines(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<axum::Json<Vec<MachineView>>, AppError> {
@@ -395,35 +399,39 @@ async fn list_machines(
     ))
 }
 
-async fn approve_machine(
+#[utoipa::path(post, path = "/admin/v1/machines/{id}/approve", tag = "admin", params(("id" = String, Path, description = "machine id")), responses((status = 204, description = "approved"), (status = 404, description = "MACHINE_UNKNOWN", body = ErrorBody)))]
+pub(crate) async fn approve_machine(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<StatusCode, AppError> {
     set_machine_status(&state.store, &id, MachineStatus::Active).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn deactivate_machine(
+#[utoipa::path(post, path = "/admin/v1/machines/{id}/deactivate", tag = "admin", params(("id" = String, Path, description = "machine id")), responses((status = 204, description = "deactivated"), (status = 404, description = "MACHINE_UNKNOWN", body = ErrorBody)))]
+pub(crate) async fn deactivate_machine(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<StatusCode, AppError> {
     set_machine_status(&state.store, &id, MachineStatus::Inactive).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn put_operator_http(
+#[utoipa::path(put, path = "/admin/v1/operators/{user_id}", tag = "admin", params(("user_id" = String, Path, description = "operator user id")), request_body = OperatorUpdate, responses((status = 204, description = "saved"), (status = 404, description = "CENTRE_UNKNOWN", body = ErrorBody), (status = 422, description = "ROLE_UNKNOWN, PASSWORD_REQUIRED, FIELD_EMPTY", body = ErrorBody)))]
+pub(crate) async fn put_operator_http(
     _: Admin,
     State(state): State<AppState>,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
     Json(update): Json<OperatorUpdate>,
 ) -> Result<StatusCode, AppError> {
     put_operator(&state.store, &user_id, &update).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn publish_http(
+#[utoipa::path(post, path = "/admin/v1/publications", tag = "admin", request_body = PublicationRequest, responses((status = 201, description = "published", body = Published), (status = 422, description = "PUBLICATION_KIND_UNKNOWN, PUBLICATION_NOT_JSON, PUBLICATION_NOT_PEM, FIELD_EMPTY", body = ErrorBody)))]
+pub(crate) async fn publish_http(
     _: Admin,
     State(state): State<AppState>,
     Json(req): Json<PublicationRequest>,
@@ -432,10 +440,11 @@ async fn publish_http(
     Ok((StatusCode::CREATED, axum::Json(record.into())))
 }
 
-async fn report_state(
+#[utoipa::path(post, path = "/admin/v1/packets/{rid}/state", tag = "admin", params(("rid" = String, Path, description = "registration id")), request_body = StateReport, responses((status = 204, description = "recorded"), (status = 404, description = "PACKET_NOT_RECEIVED", body = ErrorBody)))]
+pub(crate) async fn report_state(
     _: Admin,
     State(state): State<AppState>,
-    Path(rid): Path<String>,
+    PathParam(rid): PathParam,
     Json(report): Json<StateReport>,
 ) -> Result<StatusCode, AppError> {
     set_packet_state(&state.store, &rid, report.state).await?;

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::clock;
 use crate::crypto::{MachineKey, constant_time_eq, sha256_hex};
-use crate::error::{AppError, parse_json};
+use crate::error::{AppError, parse_json, read_body};
 use crate::store::{Machine, MachineStatus};
 
 /// A request whose signature, time and nonce were verified, from an active machine.
@@ -112,15 +112,7 @@ impl FromRequest<AppState> for SignedRequest {
             )
         })?;
 
-        let body = axum::body::to_bytes(body, state.config.max_json_size)
-            .await
-            .map_err(|_| {
-                AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "BODY_TOO_LARGE",
-                    format!("bodies are limited to {} bytes", state.config.max_json_size),
-                )
-            })?;
+        let body = read_body(body, state.config.max_json_size).await?;
         let target = parts
             .uri
             .path_and_query()

@@ -1,12 +1,14 @@
 //! The one error type of the HTTP layer: a status, a stable code and a message, rendered as
 //! `{code, message}` JSON; and the JSON extractor that turns malformed bodies into that shape.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use enrol_schema::sync::ErrorBody;
 use serde::de::DeserializeOwned;
 
+use crate::AppState;
 use crate::store::StoreError;
 
 /// An error answered to a client.
@@ -88,17 +90,44 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         .map_err(|err| AppError::bad_request("JSON_INVALID", format!("invalid JSON body: {err}")))
 }
 
+/// Reads a whole body of at most `limit` bytes.
+pub async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, AppError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("bodies are limited to {limit} bytes"),
+        )
+    })
+}
+
 /// JSON body extractor whose rejections have the same `{code, message}` shape as every error.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|err| AppError::new(err.status(), "BODY_UNREADABLE", err.body_text()))?;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req.into_body(), state.config.max_json_size).await?;
         parse_json(&bytes).map(Json)
+    }
+}
+
+/// One path parameter, with malformed (non UTF-8) values answered in the common error shape.
+#[derive(Debug)]
+pub struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| PathParam(value))
+            .map_err(|err| AppError::bad_request("PATH_INVALID", err.body_text()))
     }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod intake;
 pub mod locks;
 pub mod metrics;
+pub mod openapi;
 pub mod operators;
 pub mod packets;
 pub mod publications;
@@ -39,6 +40,7 @@ use crate::error::AppError;
 use crate::locks::KeyedLocks;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use enrol_schema::sync::ErrorBody;
 
 /// Everything a request handler can reach.
 pub struct App {
@@ -135,11 +137,21 @@ fn admin_token_file(config: &Config) -> anyhow::Result<String> {
     Ok(token)
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+/// `GET /healthz`: 200 `ok` when the database answers.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "the server and its database answer", body = String, content_type = "text/plain"),
+        (status = 503, description = "the database does not answer", body = ErrorBody)))]
+pub(crate) async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<&'static str, AppError> {
+    state.store.ping().await?;
+    Ok("ok")
 }
 
-async fn metrics_text(
+/// `GET /metrics`: Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
+pub(crate) async fn metrics_text(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> impl IntoResponse {
     (
@@ -174,6 +186,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(openapi::document))
         .route("/v1/server-key", get(packets::server_key))
         .route("/v1/packets", post(packets::announce))
         .route("/v1/packets/status", post(packets::status))

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use enrol_schema::sync::{LoginRequest, Operator, OperatorList};
+use enrol_schema::sync::{ErrorBody, LoginRequest, Operator, OperatorList};
 
 use crate::AppState;
 use crate::auth::SignedRequest;
@@ -22,6 +22,12 @@ fn public(op: OperatorRecord) -> Operator {
 }
 
 /// `POST /v1/operators/login`: checks an operator's password for the calling machine.
+#[utoipa::path(post, path = "/v1/operators/login", tag = "machine",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "the operator and their roles", body = Operator),
+        (status = 401, description = "LOGIN_FAILED (or a request signature error)", body = ErrorBody),
+        (status = 403, description = "OPERATOR_INACTIVE, OPERATOR_WRONG_CENTRE (or a machine error)", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     req: SignedRequest,
@@ -64,6 +70,8 @@ pub async fn login(
 }
 
 /// `GET /v1/operators`: every operator of the calling machine's centre (no password hashes).
+#[utoipa::path(get, path = "/v1/operators", tag = "machine",
+    responses((status = 200, description = "the operators of the machine's centre", body = OperatorList)))]
 pub async fn list(
     State(state): State<AppState>,
     req: SignedRequest,

@@ -1,20 +1,20 @@
 //! Packet intake around the tus uploads: the signed manifest sent first (`POST /v1/packets`),
 //! the verification and durable storage of finished uploads, signed receipts, and status.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use enrol_schema::packet::SignedManifest;
 use enrol_schema::sync::{
-    MAX_STATUS_BATCH, PacketIntake, PacketState, PacketStatus, Receipt, ServerKey as ServerKeyBody,
-    StatusQuery, StatusReport,
+    ErrorBody, MAX_STATUS_BATCH, PacketIntake, PacketState, PacketStatus, Receipt,
+    ServerKey as ServerKeyBody, StatusQuery, StatusReport,
 };
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
 use crate::auth::SignedRequest;
 use crate::crypto::{hex, random_token, sha256_hex};
-use crate::error::AppError;
+use crate::error::{AppError, PathParam};
 use crate::intake::{IntakeError, check_bytes, check_manifest};
 use crate::store::{ManifestRecord, PacketRecord, UploadRecord};
 use crate::{AppState, clock};
@@ -61,6 +61,13 @@ fn sequence_reused(state: &AppState) -> AppError {
 }
 
 /// `POST /v1/packets`: a machine announces a packet with its signed manifest.
+#[utoipa::path(post, path = "/v1/packets", tag = "machine",
+    request_body = crate::openapi::SignedManifestDoc,
+    responses(
+        (status = 201, description = "manifest accepted: create the upload with the token", body = PacketIntake),
+        (status = 200, description = "this packet was already received: its receipt", body = PacketIntake),
+        (status = 409, description = "RID_CONFLICT or SEQUENCE_REUSED", body = ErrorBody),
+        (status = 422, description = "the manifest fails a check (RID_INVALID, MANIFEST_SIGNATURE_INVALID, ...)", body = ErrorBody)))]
 pub async fn announce(
     State(state): State<AppState>,
     req: SignedRequest,
@@ -211,9 +218,14 @@ pub async fn finish_upload(state: &AppState, upload: &UploadRecord) -> Result<Re
 }
 
 /// `GET /v1/packets/{rid}/receipt`.
+#[utoipa::path(get, path = "/v1/packets/{rid}/receipt", tag = "machine",
+    params(("rid" = String, Path, description = "registration id")),
+    responses(
+        (status = 200, description = "the packet's signed receipt", body = Receipt),
+        (status = 404, description = "PACKET_NOT_RECEIVED", body = ErrorBody)))]
 pub async fn get_receipt(
     State(state): State<AppState>,
-    Path(rid): Path<String>,
+    PathParam(rid): PathParam,
     req: SignedRequest,
 ) -> Result<axum::Json<Receipt>, AppError> {
     match state.store.packet(&rid).await? {
@@ -226,6 +238,9 @@ pub async fn get_receipt(
 }
 
 /// `POST /v1/packets/status`: the state of each RID, in the order asked.
+#[utoipa::path(post, path = "/v1/packets/status", tag = "machine",
+    request_body = StatusQuery,
+    responses((status = 200, description = "one status per rid, in order", body = StatusReport)))]
 pub async fn status(
     State(state): State<AppState>,
     req: SignedRequest,
@@ -272,6 +287,8 @@ pub async fn status(
 }
 
 /// `GET /v1/server-key`: the key that signs receipts and publications.
+#[utoipa::path(get, path = "/v1/server-key", tag = "service",
+    responses((status = 200, description = "the key that signs receipts and publications", body = ServerKeyBody)))]
 pub async fn server_key(State(state): State<AppState>) -> axum::Json<ServerKeyBody> {
     axum::Json(ServerKeyBody {
         algorithm: "Ed25519".into(),

@@ -45,6 +45,9 @@ fn since(query: Option<&str>) -> Result<i64, AppError> {
 }
 
 /// `GET /v1/publications?since=<cursor>`.
+#[utoipa::path(get, path = "/v1/publications", tag = "machine",
+    params(("since" = Option<u64>, Query, description = "cursor of the last publication already held")),
+    responses((status = 200, description = "publications after the cursor, signed", body = PublicationDelta)))]
 pub async fn delta(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,

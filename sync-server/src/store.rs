@@ -48,7 +48,7 @@ impl MachineStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Centre {
     pub id: String,
@@ -229,6 +229,12 @@ impl Store {
 
     pub async fn migrate(&self) -> StoreResult<()> {
         Ok(self.db.migrate().await?)
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.db.fetch("SELECT 1", &[]).await?;
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -9,18 +9,18 @@
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use enrol_schema::sync::HEADER_RECEIPT;
+use enrol_schema::sync::{ErrorBody, HEADER_RECEIPT, Receipt};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::crypto::{b64url, random_token, sha256_hex};
-use crate::error::AppError;
+use crate::error::{AppError, PathParam};
 use crate::store::UploadRecord;
 use crate::{AppState, clock, packets};
 
@@ -125,6 +125,8 @@ async fn live_upload(state: &AppState, id: &str) -> Result<UploadRecord, AppErro
 }
 
 /// `OPTIONS /v1/uploads[/{id}]`: what this server supports.
+#[utoipa::path(options, path = "/v1/uploads", tag = "tus",
+    responses((status = 204, description = "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm headers")))]
 pub async fn options(State(state): State<AppState>) -> Response {
     tus_response(StatusCode::NO_CONTENT, |h| {
         set(h, "tus-version", TUS_VERSION);
@@ -135,6 +137,19 @@ pub async fn options(State(state): State<AppState>) -> Response {
 }
 
 /// `POST /v1/uploads` (creation).
+#[utoipa::path(post, path = "/v1/uploads", tag = "tus",
+    params(
+        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Upload-Length" = u64, Header, description = "the packet size declared in its manifest"),
+        ("Upload-Metadata" = String, Header, description = "rid, packetId and (or Authorization: Bearer) token, base64"),
+        ("Authorization" = Option<String>, Header, description = "Bearer <upload token>")),
+    responses(
+        (status = 201, description = "created: Location, Upload-Expires"),
+        (status = 400, description = "UPLOAD_LENGTH_REQUIRED, UPLOAD_METADATA_INVALID, PACKET_SIZE_MISMATCH, PACKET_ID_MISMATCH", body = ErrorBody),
+        (status = 403, description = "UPLOAD_TOKEN_INVALID", body = ErrorBody),
+        (status = 404, description = "MANIFEST_UNKNOWN", body = ErrorBody),
+        (status = 412, description = "TUS_VERSION_UNSUPPORTED", body = ErrorBody),
+        (status = 413, description = "PACKET_TOO_LARGE", body = ErrorBody)))]
 pub async fn create(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match create_inner(&state, &headers).await {
         Ok(response) => response,
@@ -260,14 +275,21 @@ async fn offset_of(state: &AppState, upload: &UploadRecord) -> Result<u64, AppEr
         .ok_or_else(not_found)
 }
 
-fn receipt_header(h: &mut HeaderMap, receipt: &enrol_schema::sync::Receipt) {
+fn receipt_header(h: &mut HeaderMap, receipt: &Receipt) {
     if let Ok(json) = serde_json::to_vec(receipt) {
         set(h, HEADER_RECEIPT, b64url(&json));
     }
 }
 
 /// `HEAD /v1/uploads/{id}`: the offset to resume from; the receipt once finished.
-pub async fn head(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "tus",
+    params(("id" = String, Path, description = "upload id")),
+    responses(
+        (status = 200, description = "Upload-Offset, Upload-Length, Upload-Expires; x-enrol-receipt once finished"),
+        (status = 404, description = "no such upload"),
+        (status = 409, description = "the finished upload's packet conflicts with a received one"),
+        (status = 422, description = "the finished upload failed verification and was discarded")))]
+pub async fn head(State(state): State<AppState>, PathParam(id): PathParam) -> Response {
     match head_inner(&state, &id).await {
         Ok(response) => response,
         // HEAD answers carry no body: status and headers only.
@@ -295,7 +317,7 @@ async fn head_inner(state: &AppState, id: &str) -> Result<Response, AppError> {
 async fn progress(
     state: &AppState,
     id: &str,
-) -> Result<(UploadRecord, u64, Option<enrol_schema::sync::Receipt>), AppError> {
+) -> Result<(UploadRecord, u64, Option<Receipt>), AppError> {
     let upload = live_upload(state, id).await?;
     let offset = offset_of(state, &upload).await?;
     if offset < upload.length {
@@ -307,15 +329,31 @@ async fn progress(
     Ok((upload.clone(), upload.length, Some(receipt)))
 }
 
+/// An upload's progress as `GET /v1/uploads/{id}` shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct UploadProgress {
+    pub offset: u64,
+    pub length: u64,
+    /// Present once the packet is verified and stored.
+    pub receipt: Option<Receipt>,
+}
+
 /// `GET /v1/uploads/{id}`: the upload's progress as JSON, with the receipt once finished.
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+#[utoipa::path(get, path = "/v1/uploads/{id}", tag = "tus",
+    params(("id" = String, Path, description = "upload id")),
+    responses(
+        (status = 200, description = "offset, length and the receipt once finished", body = UploadProgress),
+        (status = 404, description = "UPLOAD_NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "RID_CONFLICT, SEQUENCE_REUSED", body = ErrorBody),
+        (status = 422, description = "the finished upload failed verification and was discarded", body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, PathParam(id): PathParam) -> Response {
     match progress(&state, &id).await {
         Ok((upload, offset, receipt)) => {
-            let body = serde_json::json!({
-                "offset": offset,
-                "length": upload.length,
-                "receipt": receipt,
-            });
+            let body = UploadProgress {
+                offset,
+                length: upload.length,
+                receipt,
+            };
             let mut response = axum::Json(body).into_response();
             tus_headers(response.headers_mut());
             response
@@ -325,9 +363,16 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Respo
 }
 
 /// `DELETE /v1/uploads/{id}` (termination).
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "tus",
+    params(("id" = String, Path, description = "upload id"), ("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses(
+        (status = 204, description = "terminated"),
+        (status = 404, description = "UPLOAD_NOT_FOUND", body = ErrorBody),
+        (status = 412, description = "TUS_VERSION_UNSUPPORTED", body = ErrorBody),
+        (status = 423, description = "UPLOAD_LOCKED", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     headers: HeaderMap,
 ) -> Response {
     let result = async {
@@ -378,9 +423,27 @@ fn parse_checksum(headers: &HeaderMap) -> Result<Option<Vec<u8>>, AppError> {
 }
 
 /// `PATCH /v1/uploads/{id}`: appends bytes at the current offset.
+#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "tus",
+    params(
+        ("id" = String, Path, description = "upload id"),
+        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Upload-Offset" = u64, Header, description = "the current offset (from HEAD)"),
+        ("Upload-Checksum" = Option<String>, Header, description = "sha256 <base64 digest of this body>")),
+    request_body(content = crate::openapi::PacketBytes, content_type = "application/offset+octet-stream"),
+    responses(
+        (status = 204, description = "appended: Upload-Offset; x-enrol-receipt when the packet is complete"),
+        (status = 400, description = "UPLOAD_OFFSET_REQUIRED, CHECKSUM_INVALID, CHECKSUM_ALGORITHM_UNSUPPORTED, BODY_INTERRUPTED", body = ErrorBody),
+        (status = 404, description = "UPLOAD_NOT_FOUND", body = ErrorBody),
+        (status = 409, description = "UPLOAD_OFFSET_MISMATCH, RID_CONFLICT, SEQUENCE_REUSED", body = ErrorBody),
+        (status = 412, description = "TUS_VERSION_UNSUPPORTED", body = ErrorBody),
+        (status = 413, description = "UPLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "CONTENT_TYPE_INVALID", body = ErrorBody),
+        (status = 422, description = "the complete packet failed verification (PACKET_HASH_MISMATCH, ...)", body = ErrorBody),
+        (status = 423, description = "UPLOAD_LOCKED", body = ErrorBody),
+        (status = 460, description = "CHECKSUM_MISMATCH", body = ErrorBody)))]
 pub async fn patch(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     request: Request,
 ) -> Response {
     match patch_inner(&state, &id, request).await {
