@@ -136,8 +136,13 @@ async fn digest_file(path: &std::path::Path) -> std::io::Result<(u64, String)> {
 
 /// Verifies a complete upload against its manifest, stores it durably and records it; returns
 /// the receipt. Idempotent: a finished upload, or the same packet again, gets the same receipt.
-/// The caller holds the upload's lock.
-pub async fn finish_upload(state: &AppState, upload: &UploadRecord) -> Result<Receipt, AppError> {
+/// The caller holds the upload's lock; `digest` is the bytes' upper-case hex SHA-256 when the
+/// caller hashed all of them on their way in.
+pub async fn finish_upload(
+    state: &AppState,
+    upload: &UploadRecord,
+    digest: Option<String>,
+) -> Result<Receipt, AppError> {
     let _rid_guard = state.rid_locks.lock(&upload.rid).await;
     if upload.finished {
         let stored = state.store.packet(&upload.rid).await?;
@@ -160,7 +165,10 @@ pub async fn finish_upload(state: &AppState, upload: &UploadRecord) -> Result<Re
         .await;
     };
     let signed = manifest.signed;
-    let (size, hash) = digest_file(&state.blobs.upload_path(&upload.id)).await?;
+    let (size, hash) = match digest {
+        Some(hash) => (upload.length, hash),
+        None => digest_file(&state.blobs.upload_path(&upload.id)).await?,
+    };
     if let Err(err) = check_bytes(&signed, size, &hash) {
         return discard(refused(state, &err)).await;
     }

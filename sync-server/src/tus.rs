@@ -28,6 +28,8 @@ pub const TUS_VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,checksum,termination,expiration";
 /// How long a PATCH may stall between two chunks before it is cut (releasing the upload).
 const CHUNK_IDLE: Duration = Duration::from_secs(30);
+/// Bytes gathered before each write to the staging file.
+const WRITE_BUFFER: usize = 256 * 1024;
 
 /// tus's status for a checksum mismatch.
 fn checksum_mismatch() -> StatusCode {
@@ -325,7 +327,7 @@ async fn progress(
     }
     let _guard = state.upload_locks.lock(id).await;
     let upload = live_upload(state, id).await?;
-    let receipt = packets::finish_upload(state, &upload).await?;
+    let receipt = packets::finish_upload(state, &upload, None).await?;
     Ok((upload.clone(), upload.length, Some(receipt)))
 }
 
@@ -486,15 +488,18 @@ async fn patch_inner(state: &AppState, id: &str, request: Request) -> Result<Res
             format!("the upload is at offset {offset}"),
         ));
     }
-    let written = if upload.finished {
-        0
+    let (written, digest) = if upload.finished {
+        (0, None)
     } else {
-        append(state, &upload, offset, body, expected).await?
+        let (written, digest) = append(state, &upload, offset, body, expected).await?;
+        (written, Some(digest))
     };
     let new_offset = offset + written;
+    // A packet sent whole in this request was hashed on the way in: no need to read it back.
+    let whole = digest.filter(|_| offset == 0 && new_offset == upload.length);
     let expires_at = clock::unix_now() + expiry_secs(state);
     let receipt = if new_offset == upload.length {
-        let receipt = packets::finish_upload(state, &upload).await?;
+        let receipt = packets::finish_upload(state, &upload, whole).await?;
         Some(receipt)
     } else {
         state.store.extend_upload(id, expires_at).await?;
@@ -510,23 +515,25 @@ async fn patch_inner(state: &AppState, id: &str, request: Request) -> Result<Res
     }))
 }
 
-/// Streams `body` onto the staging file at `offset`, fsyncs, and returns the bytes appended.
-/// With a checksum, a mismatch or an interruption rolls the file back to `offset`; without one,
-/// the bytes that arrived before an interruption are kept (and fsynced) for the resume.
+/// Streams `body` onto the staging file at `offset`, fsyncs, and returns the bytes appended
+/// and their upper-case hex SHA-256. With a checksum, a mismatch or an interruption rolls the
+/// file back to `offset`; without one, the bytes that arrived before an interruption are kept
+/// (and fsynced) for the resume.
 async fn append(
     state: &AppState,
     upload: &UploadRecord,
     offset: u64,
     body: Body,
     expected: Option<Vec<u8>>,
-) -> Result<u64, AppError> {
+) -> Result<(u64, String), AppError> {
     let path = state.blobs.upload_path(&upload.id);
-    let mut file = tokio::fs::OpenOptions::new()
+    let file = tokio::fs::OpenOptions::new()
         .append(true)
         .open(&path)
         .await?;
+    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
     let room = upload.length - offset;
-    let mut hasher = expected.as_ref().map(|_| Sha256::new());
+    let mut hasher = Sha256::new();
     let mut written: u64 = 0;
     let mut body = body;
     let outcome: Result<(), AppError> = loop {
@@ -554,18 +561,14 @@ async fn append(
         if let Err(err) = file.write_all(&chunk).await {
             break Err(err.into());
         }
-        if let Some(h) = hasher.as_mut() {
-            h.update(&chunk);
-        }
+        hasher.update(&chunk);
         written += len;
     };
     // Without a checksum, a cut-off body still moved the upload forward.
     let keep_partial =
         expected.is_none() && matches!(&outcome, Err(err) if err.code == "BODY_INTERRUPTED");
-    let mismatch = match (hasher, &expected) {
-        (Some(h), Some(want)) => h.finalize().as_slice() != want.as_slice(),
-        _ => false,
-    };
+    let digest = hasher.finalize();
+    let mismatch = expected.is_some_and(|want| want.as_slice() != digest.as_slice());
     let outcome = outcome.and_then(|()| {
         if mismatch {
             state.metrics.verification_failure("CHECKSUM_MISMATCH");
@@ -580,11 +583,12 @@ async fn append(
     });
     if outcome.is_ok() || keep_partial {
         file.flush().await?;
-        file.sync_data().await?;
+        file.get_ref().sync_data().await?;
         state.metrics.upload_bytes(written);
     } else {
-        file.set_len(offset).await?;
-        file.sync_data().await?;
+        // Unflushed bytes die with the buffer; flushed ones are cut off.
+        file.get_ref().set_len(offset).await?;
+        file.get_ref().sync_data().await?;
     }
-    outcome.map(|()| written)
+    outcome.map(|()| (written, crate::crypto::hex(&digest, true)))
 }
