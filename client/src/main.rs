@@ -1,12 +1,19 @@
 //! `enrol`: the registration client's command line.
 
+mod cli;
+
+use std::process::ExitCode;
+
 use clap::Parser;
 
-#[derive(Parser)]
-#[command(name = "enrol", version, about = "Enrol registration client")]
-struct Cli {}
-
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command.run() {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("enrol: {error:#}");
+            // Like clap's usage errors: the input could not be used at all.
+            ExitCode::from(2)
+        }
+    }
 }
