@@ -1,17 +1,16 @@
-//! The storage trait: a minimal SQL interface (run a statement, fetch rows) with a SQLite and a
-//! PostgreSQL implementation and embedded migrations for each. Every query in the server is
-//! written once in the common dialect (`$1` placeholders, BIGINT and TEXT columns only).
+//! The storage trait: a minimal SQL interface (run a statement, fetch rows) with a SQLite
+//! implementation (rusqlite, the same SQLite build as the client's, on blocking threads) and a
+//! PostgreSQL one (sqlx), and embedded migrations for each. Every query in the server is written
+//! once in the common dialect (`$n` placeholders, BIGINT and TEXT columns only).
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -52,21 +51,21 @@ impl From<&String> for Value {
 pub struct Row(pub Vec<Value>);
 
 impl Row {
-    pub fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
+    pub fn int(&self, i: usize) -> Result<i64, DbError> {
         match self.0.get(i) {
             Some(Value::Int(v)) => Ok(*v),
             other => Err(decode_error(i, "integer", other)),
         }
     }
 
-    pub fn text(&self, i: usize) -> Result<String, sqlx::Error> {
+    pub fn text(&self, i: usize) -> Result<String, DbError> {
         match self.0.get(i) {
             Some(Value::Text(v)) => Ok(v.clone()),
             other => Err(decode_error(i, "text", other)),
         }
     }
 
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
         match self.0.get(i) {
             Some(Value::Null) => Ok(None),
             _ => self.text(i).map(Some),
@@ -74,11 +73,21 @@ impl Row {
     }
 }
 
-fn decode_error(i: usize, wanted: &str, got: Option<&Value>) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: i.to_string(),
-        source: format!("expected {wanted}, found {got:?}").into(),
-    }
+fn decode_error(i: usize, wanted: &str, got: Option<&Value>) -> DbError {
+    DbError::Decode(format!("column {i}: expected {wanted}, found {got:?}"))
+}
+
+/// A database failure.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("postgresql: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("unexpected column value: {0}")]
+    Decode(String),
+    #[error("sqlite worker stopped")]
+    Worker,
 }
 
 /// Which database engine is behind a [`Sql`].
@@ -96,15 +105,15 @@ pub trait Sql: Send + Sync {
         &'a self,
         sql: &'a str,
         args: &'a [Value],
-    ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
+    ) -> BoxFuture<'a, Result<u64, DbError>>;
     /// Runs one query; returns all its rows.
     fn fetch<'a>(
         &'a self,
         sql: &'a str,
         args: &'a [Value],
-    ) -> BoxFuture<'a, Result<Vec<Row>, sqlx::Error>>;
+    ) -> BoxFuture<'a, Result<Vec<Row>, DbError>>;
     /// Applies the embedded migrations that have not run yet.
-    fn migrate(&self) -> BoxFuture<'_, Result<(), sqlx::Error>>;
+    fn migrate(&self) -> BoxFuture<'_, Result<(), DbError>>;
     /// Closes the connection pool.
     fn close(&self) -> BoxFuture<'_, ()>;
 }
@@ -115,24 +124,36 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] =
 const POSTGRES_MIGRATIONS: &[(i64, &str)] =
     &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
 
+/// Connections kept open to the SQLite database.
+const SQLITE_CONNECTIONS: usize = 4;
+
+fn sqlite_connection(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
 /// Opens (creating if missing) the SQLite database at `path` in WAL mode.
-pub async fn open_sqlite(path: &Path) -> Result<SqliteDb, sqlx::Error> {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(30));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await?;
-    Ok(SqliteDb(pool))
+pub async fn open_sqlite(path: &Path) -> Result<SqliteDb, DbError> {
+    let path: PathBuf = path.to_owned();
+    let conns = tokio::task::spawn_blocking(move || {
+        (0..SQLITE_CONNECTIONS)
+            .map(|_| sqlite_connection(&path))
+            .collect::<rusqlite::Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|_| DbError::Worker)??;
+    Ok(SqliteDb {
+        idle: Arc::new(Mutex::new(conns)),
+        permits: Arc::new(tokio::sync::Semaphore::new(SQLITE_CONNECTIONS)),
+    })
 }
 
 /// Connects to PostgreSQL at `url`.
-pub async fn open_postgres(url: &str) -> Result<PgDb, sqlx::Error> {
+pub async fn open_postgres(url: &str) -> Result<PgDb, DbError> {
     let options = PgConnectOptions::from_str(url)?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
@@ -142,8 +163,66 @@ pub async fn open_postgres(url: &str) -> Result<PgDb, sqlx::Error> {
     Ok(PgDb(pool))
 }
 
-/// SQLite implementation of [`Sql`].
-pub struct SqliteDb(pub SqlitePool);
+/// SQLite implementation of [`Sql`]: a few connections, each used on a blocking thread.
+pub struct SqliteDb {
+    idle: Arc<Mutex<Vec<rusqlite::Connection>>>,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl SqliteDb {
+    /// Runs `work` on an idle connection on a blocking thread.
+    async fn with_connection<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let _permit = self.permits.acquire().await.map_err(|_| DbError::Worker)?;
+        let idle = self.idle.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop()
+                .ok_or(DbError::Worker)?;
+            let result = work(&mut conn);
+            idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            Ok(result?)
+        })
+        .await
+        .map_err(|_| DbError::Worker)?
+    }
+}
+
+/// Prepares `sql` and binds `args` by the number in each `$n` placeholder.
+fn sqlite_statement<'c>(
+    conn: &'c rusqlite::Connection,
+    sql: &str,
+    args: &[Value],
+) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    for index in 1..=stmt.parameter_count() {
+        let arg = stmt
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| args.get(n.checked_sub(1)?))
+            .ok_or(rusqlite::Error::InvalidParameterCount(index, args.len()))?;
+        match arg {
+            Value::Int(v) => stmt.raw_bind_parameter(index, v)?,
+            Value::Text(v) => stmt.raw_bind_parameter(index, v)?,
+            Value::Null => stmt.raw_bind_parameter(index, rusqlite::types::Null)?,
+        }
+    }
+    Ok(stmt)
+}
+
+fn sqlite_value(value: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Integer(v) => Value::Int(v),
+        ValueRef::Text(v) => Value::Text(String::from_utf8_lossy(v).into_owned()),
+        ValueRef::Null | ValueRef::Real(_) | ValueRef::Blob(_) => Value::Null,
+    }
+}
 
 /// PostgreSQL implementation of [`Sql`].
 pub struct PgDb(pub PgPool);
@@ -162,13 +241,9 @@ macro_rules! bind_all {
     }};
 }
 
-fn decode_row<R: sqlx::Row>(row: &R) -> Row
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Row((0..row.columns().len())
+fn decode_row(row: &sqlx::postgres::PgRow) -> Row {
+    use sqlx::Row as _;
+    Row((0..row.len())
         .map(|i| {
             if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
                 v.map_or(Value::Null, Value::Int)
@@ -190,55 +265,57 @@ impl Sql for SqliteDb {
         &'a self,
         sql: &'a str,
         args: &'a [Value],
-    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
-        Box::pin(async move {
-            let query = bind_all!(sqlx::query(sql), args);
-            Ok(query.execute(&self.0).await?.rows_affected())
-        })
+    ) -> BoxFuture<'a, Result<u64, DbError>> {
+        let (sql, args) = (sql.to_owned(), args.to_vec());
+        Box::pin(self.with_connection(move |conn| {
+            let mut stmt = sqlite_statement(conn, &sql, &args)?;
+            Ok(stmt.raw_execute()? as u64)
+        }))
     }
 
     fn fetch<'a>(
         &'a self,
         sql: &'a str,
         args: &'a [Value],
-    ) -> BoxFuture<'a, Result<Vec<Row>, sqlx::Error>> {
-        Box::pin(async move {
-            let query = bind_all!(sqlx::query(sql), args);
-            Ok(query
-                .fetch_all(&self.0)
-                .await?
-                .iter()
-                .map(decode_row)
-                .collect())
-        })
+    ) -> BoxFuture<'a, Result<Vec<Row>, DbError>> {
+        let (sql, args) = (sql.to_owned(), args.to_vec());
+        Box::pin(self.with_connection(move |conn| {
+            let mut stmt = sqlite_statement(conn, &sql, &args)?;
+            let columns = stmt.column_count();
+            let mut rows = stmt.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let values = (0..columns)
+                    .map(|i| row.get_ref(i).map(sqlite_value))
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                out.push(Row(values));
+            }
+            Ok(out)
+        }))
     }
 
-    fn migrate(&self) -> BoxFuture<'_, Result<(), sqlx::Error>> {
-        Box::pin(async move {
-            sqlx::query(MIGRATION_TABLE).execute(&self.0).await?;
+    fn migrate(&self) -> BoxFuture<'_, Result<(), DbError>> {
+        Box::pin(self.with_connection(|conn| {
+            conn.execute_batch(MIGRATION_TABLE)?;
             for (version, script) in SQLITE_MIGRATIONS {
-                let mut tx = self.0.begin().await?;
-                let done: Option<i64> = sqlx::query_scalar(MIGRATION_DONE)
-                    .bind(*version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if done.is_none() {
-                    for statement in statements(script) {
-                        sqlx::query(statement).execute(&mut *tx).await?;
-                    }
-                    sqlx::query(MIGRATION_RECORD)
-                        .bind(*version)
-                        .execute(&mut *tx)
-                        .await?;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let done = tx.prepare(MIGRATION_DONE)?.exists([version])?;
+                if !done {
+                    tx.execute_batch(script)?;
+                    tx.execute(MIGRATION_RECORD, [version])?;
                 }
-                tx.commit().await?;
+                tx.commit()?;
             }
             Ok(())
-        })
+        }))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.0.close())
+        Box::pin(async move {
+            self.permits.close();
+            self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        })
     }
 }
 
@@ -251,7 +328,7 @@ impl Sql for PgDb {
         &'a self,
         sql: &'a str,
         args: &'a [Value],
-    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+    ) -> BoxFuture<'a, Result<u64, DbError>> {
         Box::pin(async move {
             let query = bind_all!(sqlx::query(sql), args);
             Ok(query.execute(&self.0).await?.rows_affected())
@@ -262,7 +339,7 @@ impl Sql for PgDb {
         &'a self,
         sql: &'a str,
         args: &'a [Value],
-    ) -> BoxFuture<'a, Result<Vec<Row>, sqlx::Error>> {
+    ) -> BoxFuture<'a, Result<Vec<Row>, DbError>> {
         Box::pin(async move {
             let query = bind_all!(sqlx::query(sql), args);
             Ok(query
@@ -274,7 +351,7 @@ impl Sql for PgDb {
         })
     }
 
-    fn migrate(&self) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+    fn migrate(&self) -> BoxFuture<'_, Result<(), DbError>> {
         Box::pin(async move {
             let mut tx = self.0.begin().await?;
             // Serialises concurrent starts of several server instances on one database.
@@ -297,7 +374,7 @@ impl Sql for PgDb {
                         .await?;
                 }
             }
-            tx.commit().await
+            Ok(tx.commit().await?)
         })
     }
 

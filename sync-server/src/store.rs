@@ -10,7 +10,7 @@ use crate::db::{Backend, Row, Sql, Value};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] crate::db::DbError),
     #[error("file system: {0}")]
     Io(#[from] std::io::Error),
     #[error("stored data is unreadable: {0}")]

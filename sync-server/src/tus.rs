@@ -314,21 +314,22 @@ async fn head_inner(state: &AppState, id: &str) -> Result<Response, AppError> {
     }))
 }
 
-/// An upload's state, finishing it first when all its bytes are there (after a crash between
-/// the last fsync and the move, or a lost answer).
+/// An upload's state once no PATCH is writing it, finishing it first when all its bytes are
+/// there (after a crash between the last fsync and the move, or a lost answer).
 async fn progress(
     state: &AppState,
     id: &str,
 ) -> Result<(UploadRecord, u64, Option<Receipt>), AppError> {
+    live_upload(state, id).await?;
+    // Waiting for a PATCH in flight means the offset told is always a durable (fsynced) one.
+    let _guard = state.upload_locks.lock(id).await;
     let upload = live_upload(state, id).await?;
     let offset = offset_of(state, &upload).await?;
     if offset < upload.length {
         return Ok((upload, offset, None));
     }
-    let _guard = state.upload_locks.lock(id).await;
-    let upload = live_upload(state, id).await?;
     let receipt = packets::finish_upload(state, &upload, None).await?;
-    Ok((upload.clone(), upload.length, Some(receipt)))
+    Ok((upload, offset, Some(receipt)))
 }
 
 /// An upload's progress as `GET /v1/uploads/{id}` shows it.
