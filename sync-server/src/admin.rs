@@ -25,6 +25,7 @@ pub const PUBLICATION_KINDS: &[(&str, bool)] = &[
     ("identity-schema", true),
     ("ui-spec", true),
     ("master-data", true),
+    ("settings", true),
     ("pipeline-certificate", false),
     ("device-ca", false),
 ];
@@ -320,6 +321,42 @@ fn is_pem_certificate(text: &str) -> bool {
                 .decode(joined)
                 .is_ok()
     })
+}
+
+/// On first start (nothing published yet), publishes `enrol-schema`'s built-in configuration:
+/// the identity schema, the UI spec of each process, master data and registration settings.
+pub async fn seed_defaults(store: &Store) -> Result<(), AdminError> {
+    use enrol_schema::defaults;
+    use enrol_schema::packet::Process;
+    if store.has_publications().await? {
+        return Ok(());
+    }
+    let mut documents = vec![
+        (
+            "identity-schema",
+            "identity-schema",
+            defaults::IDENTITY_SCHEMA_JSON,
+        ),
+        ("master-data", "master-data", defaults::MASTER_DATA_JSON),
+        ("settings", "settings", defaults::SETTINGS_JSON),
+    ];
+    for process in [
+        Process::New,
+        Process::Update,
+        Process::Lost,
+        Process::BiometricCorrection,
+    ] {
+        documents.push(("ui-spec", process.as_str(), defaults::ui_spec_json(process)));
+    }
+    for (kind, name, content) in documents {
+        let request = PublicationRequest {
+            kind: kind.into(),
+            name: name.into(),
+            content: content.into(),
+        };
+        publish(store, &request).await?;
+    }
+    Ok(())
 }
 
 /// Records a packet state reported by the pipeline.

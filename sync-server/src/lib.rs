@@ -62,7 +62,7 @@ const SERVER_KEY_SETTING: &str = "server_signing_key_pkcs8";
 
 impl App {
     /// Opens (creating on first start) the database, the blob folders, the server key and the
-    /// admin token.
+    /// admin token, and publishes the built-in configuration on first start.
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
@@ -79,6 +79,9 @@ impl App {
             Some(token) if !token.is_empty() => token.clone(),
             _ => admin_token_file(&config)?,
         };
+        admin::seed_defaults(&store)
+            .await
+            .context("publishing the built-in configuration")?;
         let app = Arc::new(App {
             config,
             store,

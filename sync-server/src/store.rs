@@ -463,16 +463,28 @@ impl Store {
         .await
     }
 
-    /// Whether anything of `kind` was ever published.
-    pub async fn has_publications(&self, kind: &str) -> StoreResult<bool> {
+    /// Whether anything was ever published.
+    pub async fn has_publications(&self) -> StoreResult<bool> {
         Ok(!self
             .db
-            .fetch(
-                "SELECT seq FROM publications WHERE kind = $1 LIMIT 1",
-                &[kind.into()],
-            )
+            .fetch("SELECT seq FROM publications LIMIT 1", &[])
             .await?
             .is_empty())
+    }
+
+    /// The latest version of (kind, name).
+    pub async fn latest_publication(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> StoreResult<Option<PublicationRecord>> {
+        self.one(
+            "SELECT seq, kind, name, version, content, published_at FROM publications \
+             WHERE kind = $1 AND name = $2 ORDER BY version DESC LIMIT 1",
+            &[kind.into(), name.into()],
+            publication_from,
+        )
+        .await
     }
 
     // --- nonces

@@ -119,7 +119,8 @@ async fn publications_arrive_by_cursor_and_verify_offline() {
     check(&publish("ui-spec", "NEW", "{\"a\":1}").await, 201, "");
     let second = publish("ui-spec", "NEW", "{\"a\":2}").await;
     check(&second, 201, "");
-    assert_eq!(second.json()["version"], 2);
+    // Version 1 is the built-in spec published on first start.
+    assert_eq!(second.json()["version"], 3);
     check(
         &publish("ui-spec", "NEW", "{oops").await,
         422,
@@ -145,7 +146,23 @@ async fn publications_arrive_by_cursor_and_verify_offline() {
     };
     let first: PublicationDelta =
         serde_json::from_slice(&server.request(fetch(0)).await.body).unwrap();
-    assert_eq!(first.publications.len(), 2);
+    let seeded: Vec<(&str, &str)> = first.publications[..7]
+        .iter()
+        .map(|p| (p.kind.as_str(), p.name.as_str()))
+        .collect();
+    assert_eq!(
+        seeded,
+        [
+            ("identity-schema", "identity-schema"),
+            ("master-data", "master-data"),
+            ("settings", "settings"),
+            ("ui-spec", "NEW"),
+            ("ui-spec", "UPDATE"),
+            ("ui-spec", "LOST"),
+            ("ui-spec", "BIOMETRIC_CORRECTION"),
+        ]
+    );
+    assert_eq!(first.publications.len(), 9);
     for p in &first.publications {
         let digest = enrol_sync::crypto::sha256_hex(p.content.as_bytes());
         assert!(enrol_sync::crypto::verify_server_signature(
