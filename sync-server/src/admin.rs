@@ -4,9 +4,12 @@
 //! the `enrol-sync admin` command line, which works on the store directly.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
+use enrol_schema::enrolment::{
+    ConfigVersions, ENROLMENT_FORMAT, EnrolledOperator, MachineEnrolment,
+};
 use enrol_schema::sync::{ErrorBody, PacketState};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +60,12 @@ pub enum AdminError {
     NotPem(String),
     #[error("no packet was received under rid {0}")]
     NoPacket(String),
+    #[error("publish the pipeline's encryption certificate (kind pipeline-certificate) first")]
+    NoPipelineCertificate,
+    #[error("centre {0} has no active operator to put in the enrolment file")]
+    NoOperators(String),
+    #[error("the published settings are not registration settings: {0}")]
+    BadSettings(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
@@ -76,6 +85,9 @@ impl AdminError {
             AdminError::NotJson(_) => "PUBLICATION_NOT_JSON",
             AdminError::NotPem(_) => "PUBLICATION_NOT_PEM",
             AdminError::NoPacket(_) => "PACKET_NOT_RECEIVED",
+            AdminError::NoPipelineCertificate => "PIPELINE_CERTIFICATE_MISSING",
+            AdminError::NoOperators(_) => "OPERATORS_MISSING",
+            AdminError::BadSettings(_) => "SETTINGS_INVALID",
             AdminError::Store(_) => "STORAGE_UNAVAILABLE",
         }
     }
@@ -359,6 +371,69 @@ pub async fn seed_defaults(store: &Store) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// The enrolment file of a machine for an offline field kit: its ids, the pipeline certificate,
+/// the server's receipt key, the centre's active operators with their Argon2id verifiers, the
+/// cursors of the latest published configuration and the published settings.
+pub async fn export_enrolment(
+    store: &Store,
+    server_key: &crypto::ServerKey,
+    machine_id: &str,
+    server_url: Option<String>,
+) -> Result<MachineEnrolment, AdminError> {
+    let machine = store
+        .machine(machine_id)
+        .await?
+        .ok_or_else(|| AdminError::NoMachine(machine_id.to_owned()))?;
+    let centre = store
+        .centre(&machine.centre_id)
+        .await?
+        .ok_or_else(|| AdminError::NoCentre(machine.centre_id.clone()))?;
+    let certificate = store
+        .latest_publication("pipeline-certificate")
+        .await?
+        .ok_or(AdminError::NoPipelineCertificate)?;
+    let operators: Vec<EnrolledOperator> = store
+        .operators_of_centre(&centre.id)
+        .await?
+        .into_iter()
+        .filter(|op| op.active)
+        .map(|op| EnrolledOperator {
+            id: op.user_id,
+            name: op.name,
+            roles: op.roles,
+            password_verifier: op.password_hash,
+        })
+        .collect();
+    if operators.is_empty() {
+        return Err(AdminError::NoOperators(centre.id));
+    }
+    let cursor =
+        |p: Option<PublicationRecord>| p.map_or_else(|| "0".to_owned(), |p| p.seq.to_string());
+    let versions = ConfigVersions {
+        identity_schema: cursor(store.latest_publication("identity-schema").await?),
+        ui_spec: cursor(store.latest_publication("ui-spec").await?),
+        master_data: cursor(store.latest_publication("master-data").await?),
+    };
+    let settings = match store.latest_publication("settings").await? {
+        Some(p) => {
+            serde_json::from_str(&p.content).map_err(|e| AdminError::BadSettings(e.to_string()))?
+        }
+        None => Default::default(),
+    };
+    Ok(MachineEnrolment {
+        format: ENROLMENT_FORMAT,
+        machine_id: machine.id,
+        centre_id: centre.id,
+        centre_name: centre.name,
+        server_url,
+        pipeline_certificate_pem: certificate.content,
+        receipt_signing_key_pem: server_key.public_key_pem(),
+        operators,
+        versions,
+        settings,
+    })
+}
+
 /// Records a packet state reported by the pipeline.
 pub async fn set_packet_state(
     store: &Store,
@@ -488,6 +563,32 @@ pub(crate) async fn report_state(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Query of the enrolment export.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrolmentQuery {
+    /// Base URL of this server as the kit will reach it, if ever.
+    server_url: Option<String>,
+}
+
+#[utoipa::path(get, path = "/admin/v1/machines/{id}/enrolment", tag = "admin",
+    params(("id" = String, Path, description = "machine id"), EnrolmentQuery),
+    responses(
+        (status = 200, description = "the machine enrolment file (enrol-schema MachineEnrolment)", body = Object),
+        (status = 404, description = "MACHINE_UNKNOWN, CENTRE_UNKNOWN", body = ErrorBody),
+        (status = 422, description = "PIPELINE_CERTIFICATE_MISSING, OPERATORS_MISSING, SETTINGS_INVALID", body = ErrorBody)))]
+pub(crate) async fn export_enrolment_http(
+    _: Admin,
+    State(state): State<AppState>,
+    PathParam(id): PathParam,
+    RawQuery(query): RawQuery,
+) -> Result<axum::Json<MachineEnrolment>, AppError> {
+    let query: EnrolmentQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or_default())
+        .map_err(|e| AppError::bad_request("QUERY_INVALID", e.to_string()))?;
+    let enrolment = export_enrolment(&state.store, &state.key, &id, query.server_url).await?;
+    Ok(axum::Json(enrolment))
+}
+
 /// The admin API under `/admin/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -498,6 +599,10 @@ pub fn routes() -> Router<AppState> {
             get(list_machines).post(register_machine_http),
         )
         .route("/admin/v1/machines/{id}/approve", post(approve_machine))
+        .route(
+            "/admin/v1/machines/{id}/enrolment",
+            get(export_enrolment_http),
+        )
         .route(
             "/admin/v1/machines/{id}/deactivate",
             post(deactivate_machine),

@@ -98,6 +98,20 @@ impl ServerKey {
     pub fn public_key_b64(&self) -> String {
         b64url(self.public_key())
     }
+
+    /// The public key as a PEM SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`).
+    pub fn public_key_pem(&self) -> String {
+        use base64::engine::general_purpose::STANDARD;
+        // SEQUENCE { SEQUENCE { OID 1.3.101.112 (Ed25519) }, BIT STRING (32 bytes) }
+        let mut der = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        der.extend_from_slice(self.public_key());
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            STANDARD.encode(der)
+        )
+    }
 }
 
 /// Checks a server signature (as a client would, offline) against the raw Ed25519 public key.
@@ -177,6 +191,17 @@ mod tests {
             b"receipt",
             "garbage"
         ));
+    }
+
+    #[test]
+    fn server_key_pem_is_ed25519_spki() {
+        use base64::engine::general_purpose::STANDARD;
+        let key = ServerKey::from_pkcs8(&ServerKey::generate_pkcs8()).unwrap();
+        let pem = key.public_key_pem();
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = STANDARD.decode(b64).unwrap();
+        assert_eq!(der.len(), 44);
+        assert_eq!(&der[12..], key.public_key());
     }
 
     #[test]

@@ -125,6 +125,16 @@ enum AdminCommand {
     },
     /// Print the server's public signing key (Ed25519, URL-safe base64).
     ServerKey,
+    /// Write a machine's enrolment file for an offline field kit.
+    ExportEnrolment {
+        machine_id: String,
+        /// Where to write the file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Base URL of this server as the kit will reach it, if ever.
+        #[arg(long)]
+        server_url: Option<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -133,6 +143,18 @@ fn main() -> anyhow::Result<()> {
     init_logs(config.log_json);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(run(cli.command, config))
+}
+
+/// Writes `bytes` to `path` through a fsynced temporary file and a rename.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut file =
+        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 fn init_logs(json: bool) {
@@ -264,6 +286,17 @@ async fn run_admin(app: &App, command: AdminCommand) -> anyhow::Result<()> {
             );
         }
         AdminCommand::ServerKey => println!("{}", app.key.public_key_b64()),
+        AdminCommand::ExportEnrolment {
+            machine_id,
+            out,
+            server_url,
+        } => {
+            let enrolment = admin::export_enrolment(store, &app.key, &machine_id, server_url)
+                .await
+                .map_err(fail)?;
+            write_atomically(&out, enrolment.to_json().as_bytes())?;
+            println!("wrote {}", out.display());
+        }
     }
     Ok(())
 }

@@ -472,16 +472,12 @@ impl Store {
             .is_empty())
     }
 
-    /// The latest version of (kind, name).
-    pub async fn latest_publication(
-        &self,
-        kind: &str,
-        name: &str,
-    ) -> StoreResult<Option<PublicationRecord>> {
+    /// The latest publication of `kind` (any name).
+    pub async fn latest_publication(&self, kind: &str) -> StoreResult<Option<PublicationRecord>> {
         self.one(
             "SELECT seq, kind, name, version, content, published_at FROM publications \
-             WHERE kind = $1 AND name = $2 ORDER BY version DESC LIMIT 1",
-            &[kind.into(), name.into()],
+             WHERE kind = $1 ORDER BY seq DESC LIMIT 1",
+            &[kind.into()],
             publication_from,
         )
         .await

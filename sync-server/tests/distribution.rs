@@ -190,3 +190,65 @@ async fn publications_arrive_by_cursor_and_verify_offline() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn enrolment_files_carry_what_an_offline_kit_needs() {
+    use enrol_schema::enrolment::MachineEnrolment;
+    let server = Server::start(Db::Sqlite, |_| {}).await;
+    let machine = MachineKey::generate("10077");
+    server.onboard(&machine).await;
+    let export = |url: &'static str| server.admin("GET", url, serde_json::Value::Null);
+    check(
+        &export("/admin/v1/machines/10077/enrolment").await,
+        422,
+        "PIPELINE_CERTIFICATE_MISSING",
+    );
+    check(
+        &export("/admin/v1/machines/10099/enrolment").await,
+        404,
+        "MACHINE_UNKNOWN",
+    );
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----\n";
+    let r = server
+        .admin(
+            "POST",
+            "/admin/v1/publications",
+            serde_json::json!({"kind": "pipeline-certificate", "name": "REGISTRATION", "content": pem}),
+        )
+        .await;
+    check(&r, 201, "");
+    check(
+        &export("/admin/v1/machines/10077/enrolment").await,
+        422,
+        "OPERATORS_MISSING",
+    );
+    let op = serde_json::json!({"name": "Sup", "centreId": CENTRE, "roles": ["supervisor"], "password": "pw for sup"});
+    check(
+        &server.admin("PUT", "/admin/v1/operators/sup1", op).await,
+        204,
+        "",
+    );
+
+    let r =
+        export("/admin/v1/machines/10077/enrolment?serverUrl=https%3A%2F%2Fsync.example.org").await;
+    check(&r, 200, "");
+    let enrolment = MachineEnrolment::from_json(&r.body).unwrap();
+    assert_eq!(enrolment.machine_id, "10077");
+    assert_eq!(enrolment.centre_id, CENTRE);
+    assert_eq!(
+        enrolment.server_url.as_deref(),
+        Some("https://sync.example.org")
+    );
+    assert_eq!(enrolment.pipeline_certificate_pem, pem);
+    assert_eq!(
+        enrolment.receipt_signing_key_pem,
+        server.state.key.public_key_pem()
+    );
+    assert_eq!(enrolment.operators.len(), 1);
+    assert!(enrol_sync::crypto::verify_password(
+        "pw for sup",
+        &enrolment.operators[0].password_verifier
+    ));
+    assert_ne!(enrolment.versions.ui_spec, "0");
+    server.stop().await;
+}
