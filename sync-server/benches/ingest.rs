@@ -98,21 +98,44 @@ async fn enrol(payloads: &[Vec<Vec<u8>>], db: Db) -> Duration {
     let server = std::sync::Arc::new(server);
     let started = Instant::now();
     let mut clients = Vec::new();
+    let count = work.iter().map(|(_, p, _)| p.len()).sum::<usize>() as u32;
     for (machine, packets, manifests) in work {
         let server = server.clone();
         clients.push(tokio::spawn(async move {
+            let mut phases = [Duration::ZERO; 3];
             for (bytes, signed) in packets.iter().zip(&manifests) {
-                let done = upload_packet(&server, &machine, signed, bytes).await;
+                let t0 = Instant::now();
+                let announced = announce(&server, &machine, signed).await;
+                assert_eq!(announced.status, 201, "{}", announced.text());
+                let token = announced.json()["uploadToken"].as_str().unwrap_or_default().to_owned();
+                let t1 = Instant::now();
+                let path = create_upload(&server, signed, &token).await;
+                let t2 = Instant::now();
+                let done = server.request(patch(&path, 0, bytes)).await;
                 assert_eq!(done.status, 204, "{}", done.text());
                 assert!(done.header("x-enrol-receipt").is_some());
+                phases[0] += t1 - t0;
+                phases[1] += t2 - t1;
+                phases[2] += t2.elapsed();
             }
+            phases
         }));
     }
+    let mut phases = [Duration::ZERO; 3];
     for client in clients {
-        client.await.unwrap();
+        for (total, phase) in phases.iter_mut().zip(client.await.unwrap()) {
+            *total += phase;
+        }
     }
     let elapsed = started.elapsed();
     let _ = addr;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3 / f64::from(count.max(1));
+    println!(
+        "  per packet: announce {:.1} ms, create {:.1} ms, patch + verify + store {:.1} ms",
+        ms(phases[0]),
+        ms(phases[1]),
+        ms(phases[2])
+    );
     if let Ok(server) = std::sync::Arc::try_unwrap(server) {
         server.stop().await;
     }

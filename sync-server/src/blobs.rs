@@ -36,14 +36,20 @@ impl Blobs {
         self.uploads.join(id)
     }
 
-    /// Creates the empty, durable staging file of a new upload.
+    /// Creates the empty staging file of a new upload. It is not fsynced: if a crash loses it,
+    /// the upload answers 404 and the client creates another, having lost no byte; its first
+    /// PATCH makes it durable.
     pub async fn create_upload(&self, id: &str) -> io::Result<()> {
-        let file = fs::OpenOptions::new()
+        fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(self.upload_path(id))
             .await?;
-        file.sync_all().await?;
+        Ok(())
+    }
+
+    /// Makes the staging folder's entries durable (after the first bytes of an upload).
+    pub async fn sync_uploads_dir(&self) -> io::Result<()> {
         sync_dir(&self.uploads).await
     }
 
@@ -87,8 +93,9 @@ impl Blobs {
             sync_dir(&self.packets).await?;
         }
         fs::rename(self.upload_path(id), dest).await?;
-        sync_dir(dir).await?;
-        sync_dir(&self.uploads).await
+        // The packet's new name must be durable before a receipt; a crash that resurrects the
+        // old name only leaves a staging file for the sweep.
+        sync_dir(dir).await
     }
 
     pub async fn remove_packet(&self, path: &Path) -> io::Result<()> {

@@ -124,8 +124,9 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] =
 const POSTGRES_MIGRATIONS: &[(i64, &str)] =
     &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
 
-/// Connections kept open to the SQLite database.
-const SQLITE_CONNECTIONS: usize = 4;
+/// Connections kept open to the SQLite database for reading; writes go through one more, so
+/// writers queue in order here instead of in SQLite's sleeping busy handler.
+const SQLITE_READERS: usize = 3;
 
 fn sqlite_connection(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path)?;
@@ -139,39 +140,36 @@ fn sqlite_connection(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
 /// Opens (creating if missing) the SQLite database at `path` in WAL mode.
 pub async fn open_sqlite(path: &Path) -> Result<SqliteDb, DbError> {
     let path: PathBuf = path.to_owned();
-    let conns = tokio::task::spawn_blocking(move || {
-        (0..SQLITE_CONNECTIONS)
+    let mut conns = tokio::task::spawn_blocking(move || {
+        (0..=SQLITE_READERS)
             .map(|_| sqlite_connection(&path))
             .collect::<rusqlite::Result<Vec<_>>>()
     })
     .await
     .map_err(|_| DbError::Worker)??;
+    let writer = conns.split_off(SQLITE_READERS);
     Ok(SqliteDb {
-        idle: Arc::new(Mutex::new(conns)),
-        permits: Arc::new(tokio::sync::Semaphore::new(SQLITE_CONNECTIONS)),
+        readers: Pool::new(conns),
+        writer: Pool::new(writer),
     })
 }
 
-/// Connects to PostgreSQL at `url`.
-pub async fn open_postgres(url: &str) -> Result<PgDb, DbError> {
-    let options = PgConnectOptions::from_str(url)?;
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await?;
-    Ok(PgDb(pool))
-}
-
-/// SQLite implementation of [`Sql`]: a few connections, each used on a blocking thread.
-pub struct SqliteDb {
+/// Idle connections and a permit per connection.
+struct Pool {
     idle: Arc<Mutex<Vec<rusqlite::Connection>>>,
     permits: Arc<tokio::sync::Semaphore>,
 }
 
-impl SqliteDb {
+impl Pool {
+    fn new(conns: Vec<rusqlite::Connection>) -> Pool {
+        Pool {
+            permits: Arc::new(tokio::sync::Semaphore::new(conns.len())),
+            idle: Arc::new(Mutex::new(conns)),
+        }
+    }
+
     /// Runs `work` on an idle connection on a blocking thread.
-    async fn with_connection<T: Send + 'static>(
+    async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, DbError> {
@@ -189,6 +187,41 @@ impl SqliteDb {
         })
         .await
         .map_err(|_| DbError::Worker)?
+    }
+
+    fn close(&self) {
+        self.permits.close();
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+/// Connects to PostgreSQL at `url`.
+pub async fn open_postgres(url: &str) -> Result<PgDb, DbError> {
+    let options = PgConnectOptions::from_str(url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    Ok(PgDb(pool))
+}
+
+/// SQLite implementation of [`Sql`]: a few reading connections and one writing connection,
+/// each used on a blocking thread.
+pub struct SqliteDb {
+    readers: Pool,
+    writer: Pool,
+}
+
+impl SqliteDb {
+    /// The pool a statement runs on: the writer unless it only reads.
+    fn pool_for(&self, sql: &str) -> &Pool {
+        let verb = sql.trim_start().get(..6).unwrap_or_default();
+        if verb.eq_ignore_ascii_case("SELECT") {
+            &self.readers
+        } else {
+            &self.writer
+        }
     }
 }
 
@@ -267,7 +300,7 @@ impl Sql for SqliteDb {
         args: &'a [Value],
     ) -> BoxFuture<'a, Result<u64, DbError>> {
         let (sql, args) = (sql.to_owned(), args.to_vec());
-        Box::pin(self.with_connection(move |conn| {
+        Box::pin(self.pool_for(&sql).run(move |conn| {
             let mut stmt = sqlite_statement(conn, &sql, &args)?;
             Ok(stmt.raw_execute()? as u64)
         }))
@@ -279,7 +312,7 @@ impl Sql for SqliteDb {
         args: &'a [Value],
     ) -> BoxFuture<'a, Result<Vec<Row>, DbError>> {
         let (sql, args) = (sql.to_owned(), args.to_vec());
-        Box::pin(self.with_connection(move |conn| {
+        Box::pin(self.pool_for(&sql).run(move |conn| {
             let mut stmt = sqlite_statement(conn, &sql, &args)?;
             let columns = stmt.column_count();
             let mut rows = stmt.raw_query();
@@ -295,7 +328,7 @@ impl Sql for SqliteDb {
     }
 
     fn migrate(&self) -> BoxFuture<'_, Result<(), DbError>> {
-        Box::pin(self.with_connection(|conn| {
+        Box::pin(self.writer.run(|conn| {
             conn.execute_batch(MIGRATION_TABLE)?;
             for (version, script) in SQLITE_MIGRATIONS {
                 let tx =
@@ -313,8 +346,8 @@ impl Sql for SqliteDb {
 
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            self.permits.close();
-            self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            self.readers.close();
+            self.writer.close();
         })
     }
 }

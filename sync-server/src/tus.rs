@@ -585,6 +585,10 @@ async fn append(
     if outcome.is_ok() || keep_partial {
         file.flush().await?;
         file.get_ref().sync_data().await?;
+        if offset == 0 && written > 0 && written < upload.length {
+            // The staging file's name must outlive a crash once it holds bytes to resume from.
+            state.blobs.sync_uploads_dir().await?;
+        }
         state.metrics.upload_bytes(written);
     } else {
         // Unflushed bytes die with the buffer; flushed ones are cut off.
