@@ -107,7 +107,10 @@ async fn enrol(payloads: &[Vec<Vec<u8>>], db: Db) -> Duration {
                 let t0 = Instant::now();
                 let announced = announce(&server, &machine, signed).await;
                 assert_eq!(announced.status, 201, "{}", announced.text());
-                let token = announced.json()["uploadToken"].as_str().unwrap_or_default().to_owned();
+                let token = announced.json()["uploadToken"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 let t1 = Instant::now();
                 let path = create_upload(&server, signed, &token).await;
                 let t2 = Instant::now();
