@@ -1,4 +1,23 @@
 //! Enrol's client core: everything an operator or supervisor does, offline first. The `enrol`
 //! CLI and the desktop app are thin shells over this library.
 
+pub mod audit;
+pub mod client;
+pub mod clock;
+pub mod drafts;
+pub mod error;
+pub mod freeze;
+pub mod fsio;
+pub mod machine;
+pub mod operators;
 pub mod packet;
+pub mod packet_store;
+pub mod roles;
+pub mod seal;
+pub mod session;
+pub mod store;
+pub mod token;
+
+pub use client::{Client, Options};
+pub use error::Error;
+pub use session::Session;

@@ -1,4 +1,4 @@
-//! `enrol`: the registration client's command line.
+//! `enrol`: the registration client's command line, a thin shell over `enrol-client`.
 
 mod cli;
 
@@ -7,13 +7,5 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match cli.command.run() {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("enrol: {error:#}");
-            // Like clap's usage errors: the input could not be used at all.
-            ExitCode::from(2)
-        }
-    }
+    cli::Cli::parse().run()
 }

@@ -1,0 +1,346 @@
+//! Machine identity: `init` creates the data directory, the database, the machine's RSA-2048
+//! signing key and the first supervisor — from flags or from a machine enrolment file — and the
+//! session accessors give the packet builder the key, the pipeline certificate and the ids.
+
+use std::fs;
+use std::path::Path;
+
+use argon2::PasswordVerifier;
+use enrol_schema::enrolment::MachineEnrolment;
+use enrol_schema::settings::RegistrationSettings;
+use rsa::RsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::audit::AuditAction;
+use crate::client::{Client, Options};
+use crate::error::Error;
+use crate::fsio::create_private_dir;
+use crate::roles::{Action, Role, parse_roles};
+use crate::session::{
+    Operator, Session, append_audit, check_operator_id, check_password, store_operator,
+    store_settings,
+};
+use crate::store::keyring::{AccessPolicy, Keyring, Slot};
+use crate::store::{DbKey, Store};
+
+/// Trusted-key purposes.
+pub const PIPELINE_CERTIFICATE: &str = "pipeline_encryption_certificate";
+pub const RECEIPT_SIGNING_KEY: &str = "server_receipt_signing_key";
+
+/// What `enrol init` needs.
+#[derive(Debug, Clone)]
+pub struct InitRequest {
+    pub machine_id: String,
+    pub centre_id: String,
+    pub centre_name: String,
+    pub server_url: Option<String>,
+    /// The first supervisor (from the flags, or the operator of the enrolment file doing the
+    /// installation).
+    pub supervisor_id: String,
+    pub supervisor_name: String,
+    pub password: String,
+    pub settings: RegistrationSettings,
+    pub enrolment: Option<MachineEnrolment>,
+}
+
+impl InitRequest {
+    /// A request from a machine enrolment file, installed by `supervisor_id` (listed in it).
+    pub fn from_enrolment(
+        enrolment: MachineEnrolment,
+        supervisor_id: &str,
+        password: String,
+    ) -> Result<InitRequest, Error> {
+        let listed = enrolment
+            .operators
+            .iter()
+            .find(|operator| operator.id == supervisor_id)
+            .ok_or_else(|| {
+                Error::Enrolment(format!(
+                    "operator {supervisor_id} is not listed in the file"
+                ))
+            })?;
+        if !verify_password(&listed.password_verifier, &password) {
+            return Err(Error::WrongPassword);
+        }
+        Ok(InitRequest {
+            machine_id: enrolment.machine_id.clone(),
+            centre_id: enrolment.centre_id.clone(),
+            centre_name: enrolment.centre_name.clone(),
+            server_url: enrolment.server_url.clone(),
+            supervisor_id: supervisor_id.to_owned(),
+            supervisor_name: listed.name.clone(),
+            password,
+            settings: enrolment.settings.clone(),
+            enrolment: Some(enrolment),
+        })
+    }
+}
+
+/// Whether `password` matches an Argon2id PHC verifier.
+pub fn verify_password(verifier: &str, password: &str) -> bool {
+    argon2::PasswordHash::new(verifier).is_ok_and(|hash| {
+        hash.algorithm == argon2::Algorithm::Argon2id.ident()
+            && argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+    })
+}
+
+/// Initialises `dir` and returns the first supervisor's session. Nothing is left behind on
+/// failure: the database files are removed and the slots file, written last, is what marks a
+/// directory as initialised.
+pub fn init(dir: &Path, request: &InitRequest, options: Options) -> Result<Session, Error> {
+    check_ids(request)?;
+    check_operator_id(&request.supervisor_id)?;
+    check_password(&request.password)?;
+    request
+        .settings
+        .check()
+        .map_err(|error| Error::invalid("settings", error.to_string()))?;
+    create_private_dir(dir)?;
+    let client = Client::new(dir, options);
+    if client.keyring().exists() || client.db_path().exists() {
+        return Err(Error::AlreadyInitialised(dir.to_owned()));
+    }
+    let key = DbKey::generate()?;
+    let signing_key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
+        .map_err(|_| Error::Crypto("RSA key generation failed"))?;
+    let slot = Slot::wrap(
+        &request.supervisor_id,
+        &request.password,
+        &key,
+        client.options().kdf,
+    )?;
+    let now = client.now();
+    let result = populate(&client, request, &key, &signing_key, slot, now);
+    match result {
+        Ok(store) => {
+            let supervisor = crate::session::load_operator(&store, &request.supervisor_id)?;
+            Session::start(client, store, key, supervisor, now)
+        }
+        Err(error) => {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let _ = fs::remove_file(format!("{}{suffix}", client.db_path().display()));
+            }
+            Err(error)
+        }
+    }
+}
+
+fn populate(
+    client: &Client,
+    request: &InitRequest,
+    key: &DbKey,
+    signing_key: &RsaPrivateKey,
+    slot: Slot,
+    now: i64,
+) -> Result<Store, Error> {
+    let mut store = Store::create(&client.db_path(), key, &client.options().disk)?;
+    let pkcs8 = signing_key
+        .to_pkcs8_der()
+        .map_err(|_| Error::Crypto("cannot encode the machine key"))?;
+    let spki = signing_key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|_| Error::Crypto("cannot encode the machine public key"))?;
+    let tx = store.conn_mut().transaction()?;
+    tx.execute(
+        "INSERT INTO machine (singleton, machine_id, centre_id, centre_name, server_url,
+                              signing_key_pkcs8, public_key_spki, created_at)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            request.machine_id,
+            request.centre_id,
+            request.centre_name,
+            request.server_url,
+            pkcs8.as_bytes(),
+            spki.as_bytes(),
+            now
+        ],
+    )?;
+    store_settings(&tx, &request.settings)?;
+    append_audit(
+        &tx,
+        now,
+        "system",
+        AuditAction::MachineInit.code(),
+        &request.machine_id,
+    )?;
+    let supervisor_roles = match &request.enrolment {
+        Some(enrolment) => enrolment_roles(enrolment, &request.supervisor_id)?,
+        None => vec![Role::Supervisor],
+    };
+    if !supervisor_roles.contains(&Role::Supervisor)
+        && !supervisor_roles.contains(&Role::Administrator)
+    {
+        return Err(Error::Enrolment(format!(
+            "{} must be a supervisor or an administrator to install the machine",
+            request.supervisor_id
+        )));
+    }
+    let supervisor = Operator {
+        id: request.supervisor_id.clone(),
+        name: request.supervisor_name.clone(),
+        roles: supervisor_roles,
+        status: "active".into(),
+    };
+    store_operator(&tx, &supervisor, None, now)?;
+    let mut head = append_audit(
+        &tx,
+        now,
+        "system",
+        AuditAction::OperatorAdded.code(),
+        &supervisor.id,
+    )?;
+    if let Some(enrolment) = &request.enrolment {
+        for (purpose, pem) in [
+            (PIPELINE_CERTIFICATE, &enrolment.pipeline_certificate_pem),
+            (RECEIPT_SIGNING_KEY, &enrolment.receipt_signing_key_pem),
+        ] {
+            tx.execute(
+                "INSERT INTO trusted_keys (purpose, pem, updated_at) VALUES (?1, ?2, ?3)",
+                params![purpose, pem, now],
+            )?;
+        }
+        for (kind, version) in [
+            ("identity_schema", &enrolment.versions.identity_schema),
+            ("ui_spec", &enrolment.versions.ui_spec),
+            ("master_data", &enrolment.versions.master_data),
+        ] {
+            tx.execute(
+                "INSERT INTO config_cache (kind, name, version, body, updated_at)
+                 VALUES (?1, 'default', ?2, x'', ?3)",
+                params![kind, version, now],
+            )?;
+        }
+        for listed in enrolment.operators.iter().filter(|o| o.id != supervisor.id) {
+            check_operator_id(&listed.id)?;
+            let pending = Operator {
+                id: listed.id.clone(),
+                name: listed.name.clone(),
+                roles: enrolment_roles(enrolment, &listed.id)?,
+                status: "pending".into(),
+            };
+            store_operator(&tx, &pending, Some(&listed.password_verifier), now)?;
+            head = append_audit(
+                &tx,
+                now,
+                "system",
+                AuditAction::OperatorAdded.code(),
+                &pending.id,
+            )?;
+        }
+    }
+    tx.commit()?;
+    let mut keyring = Keyring::new(
+        key,
+        AccessPolicy {
+            max_failures: request.settings.login_lockout.max_failures,
+            lockout_minutes: request.settings.login_lockout.lockout_minutes,
+            idle_timeout_secs: request.settings.idle.timeout_secs,
+        },
+    );
+    keyring.slots.insert(supervisor.id.clone(), slot);
+    keyring.audit_head = Some(head);
+    client.keyring().create(&keyring)?;
+    Ok(store)
+}
+
+fn enrolment_roles(enrolment: &MachineEnrolment, id: &str) -> Result<Vec<Role>, Error> {
+    let listed = enrolment
+        .operators
+        .iter()
+        .find(|operator| operator.id == id)
+        .ok_or_else(|| Error::Enrolment(format!("operator {id} is not listed")))?;
+    parse_roles(&listed.roles.join(",")).map_err(Error::Enrolment)
+}
+
+fn check_ids(request: &InitRequest) -> Result<(), Error> {
+    for (value, field) in [
+        (&request.machine_id, "machine id"),
+        (&request.centre_id, "centre id"),
+    ] {
+        if value.len() != 5 || !value.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Error::invalid(field, "use 5 digits (MOSIP RID layout)"));
+        }
+    }
+    if request.centre_name.trim().is_empty() || request.centre_name.len() > 200 {
+        return Err(Error::invalid("centre name", "use 1 to 200 characters"));
+    }
+    Ok(())
+}
+
+/// The machine's public identity.
+#[derive(Debug, Clone, Serialize)]
+pub struct MachineInfo {
+    pub machine_id: String,
+    pub centre_id: String,
+    pub centre_name: String,
+    pub server_url: Option<String>,
+    /// DER SubjectPublicKeyInfo of the machine's signing key.
+    #[serde(skip)]
+    pub public_key_spki: Vec<u8>,
+    pub created_at: i64,
+}
+
+impl Session {
+    /// The machine's ids and public key.
+    pub fn machine(&self) -> Result<MachineInfo, Error> {
+        Ok(self.store().conn().query_row(
+            "SELECT machine_id, centre_id, centre_name, server_url, public_key_spki, created_at
+             FROM machine",
+            [],
+            |row| {
+                Ok(MachineInfo {
+                    machine_id: row.get(0)?,
+                    centre_id: row.get(1)?,
+                    centre_name: row.get(2)?,
+                    server_url: row.get(3)?,
+                    public_key_spki: row.get(4)?,
+                    created_at: row.get(5)?,
+                })
+            },
+        )?)
+    }
+
+    /// The machine's RSA-2048 signing key, for signing packets (operators registering) and
+    /// sync requests.
+    pub fn machine_signing_key(&mut self) -> Result<RsaPrivateKey, Error> {
+        self.authorize_any(&[Action::Register, Action::Sync])?;
+        let der: Vec<u8> =
+            self.store()
+                .conn()
+                .query_row("SELECT signing_key_pkcs8 FROM machine", [], |row| {
+                    row.get(0)
+                })?;
+        RsaPrivateKey::from_pkcs8_der(&der)
+            .map_err(|_| Error::Crypto("the stored machine key is unreadable"))
+    }
+
+    /// A trusted key or certificate by purpose ([`PIPELINE_CERTIFICATE`], [`RECEIPT_SIGNING_KEY`]).
+    pub fn trusted_key(&self, purpose: &str) -> Result<Option<String>, Error> {
+        Ok(self
+            .store()
+            .conn()
+            .query_row(
+                "SELECT pem FROM trusted_keys WHERE purpose = ?1",
+                [purpose],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Passes when any of `actions` is permitted.
+    pub fn authorize_any(&mut self, actions: &[Action]) -> Result<(), Error> {
+        let mut last = None;
+        for action in actions {
+            match self.authorize(*action) {
+                Ok(()) => return Ok(()),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or(Error::NoSession))
+    }
+}
