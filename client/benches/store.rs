@@ -13,7 +13,7 @@ use enrol_client::fsio::Disk;
 use enrol_client::machine::{InitRequest, init};
 use enrol_client::packet_store::{PageCursor, query_page};
 use enrol_client::seal::{KdfParams, derive_key, hex, random_bytes};
-use enrol_client::store::migrate;
+use enrol_client::store::{STORE_PRAGMAS, migrate};
 use enrol_client::{Client, Options};
 use enrol_schema::settings::RegistrationSettings;
 use rusqlite::{Connection, params};
@@ -33,11 +33,7 @@ fn open_db(path: &Path, key: Option<&[u8; 32]>) -> Connection {
         conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex(key)))
             .expect("key");
     }
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;
-         PRAGMA temp_store = MEMORY;",
-    )
-    .expect("pragmas");
+    conn.execute_batch(STORE_PRAGMAS).expect("pragmas");
     migrate(&conn).expect("migrate");
     conn
 }
@@ -118,13 +114,25 @@ fn bench_open_and_login() {
     };
     drop(init(dir.path(), &request, Options::default()).expect("init"));
     let salt = random_bytes::<16>().expect("salt");
-    let argon: Vec<Duration> = (0..7)
-        .map(|_| {
-            let start = Instant::now();
-            derive_key("bench-password", &salt, KdfParams::DEFAULT).expect("derive");
-            start.elapsed()
-        })
-        .collect();
+    println!("Argon2id alone (candidate costs):");
+    for (m_mib, t) in [(64, 3), (64, 2), (64, 1), (46, 1), (19, 2)] {
+        let params = KdfParams {
+            m_kib: m_mib * 1024,
+            t,
+            p: 1,
+        };
+        let samples: Vec<Duration> = (0..7)
+            .map(|_| {
+                let start = Instant::now();
+                derive_key("bench-password", &salt, params).expect("derive");
+                start.elapsed()
+            })
+            .collect();
+        println!(
+            "  m={m_mib:>2} MiB t={t} p=1     median {:8.1} ms",
+            ms(median(samples))
+        );
+    }
     let login: Vec<Duration> = (0..7)
         .map(|_| {
             let start = Instant::now();
@@ -140,7 +148,6 @@ fn bench_open_and_login() {
         "store open + offline login (Argon2id m={} MiB t={t} p={p}):",
         m_kib / 1024
     );
-    println!("  Argon2id alone      median {:8.1} ms", ms(median(argon)));
     println!(
         "  open + login        median {:8.1} ms   (target < 300 ms)",
         ms(median(login))
@@ -150,10 +157,22 @@ fn bench_open_and_login() {
 fn bench_cipher_overhead() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = random_bytes::<32>().expect("key");
-    let plain = metadata_workload(&dir.path().join("plain.db"), None);
-    let cipher = metadata_workload(&dir.path().join("cipher.db"), Some(&key));
-    println!("metadata workload, SQLCipher vs plain SQLite (WAL, synchronous=FULL):");
-    let line = |what: &str, plain: Duration, cipher: Duration| {
+    // Alternating rounds, medians per step: the machine is shared, so noise hits both sides.
+    let (mut plain, mut cipher) = (Vec::new(), Vec::new());
+    for round in 0..7 {
+        plain.push(metadata_workload(
+            &dir.path().join(format!("plain-{round}.db")),
+            None,
+        ));
+        cipher.push(metadata_workload(
+            &dir.path().join(format!("cipher-{round}.db")),
+            Some(&key),
+        ));
+    }
+    println!("metadata workload, SQLCipher vs plain SQLite (WAL, synchronous=FULL; median of 7):");
+    let line = |what: &str, part: fn(&(Duration, Duration, Duration)) -> Duration| {
+        let plain = median(plain.iter().map(part).collect());
+        let cipher = median(cipher.iter().map(part).collect());
         let overhead = (cipher.as_secs_f64() / plain.as_secs_f64() - 1.0) * 100.0;
         println!(
             "  {what:<32} plain {:9.1} ms  sqlcipher {:9.1} ms  overhead {overhead:+6.1} %",
@@ -161,14 +180,10 @@ fn bench_cipher_overhead() {
             ms(cipher)
         );
     };
-    line("300 single-row commits", plain.0, cipher.0);
-    line("20,000 rows in 40 commits", plain.1, cipher.1);
-    line("400 list pages of 50 rows", plain.2, cipher.2);
-    line(
-        "total",
-        plain.0 + plain.1 + plain.2,
-        cipher.0 + cipher.1 + cipher.2,
-    );
+    line("300 single-row commits", |w| w.0);
+    line("20,000 rows in 40 commits", |w| w.1);
+    line("400 list pages of 50 rows", |w| w.2);
+    line("total", |w| w.0 + w.1 + w.2);
 }
 
 fn bench_page_with_100k() {

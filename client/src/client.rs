@@ -149,8 +149,6 @@ impl Client {
             return Err(Error::Deactivated(operator.to_owned()));
         }
         let mut session = Session::start(self.clone(), store, key, found, now)?;
-        session.flush_pending_events()?;
-        session.audit(AuditAction::Login, "")?;
         session.record_login()?;
         Ok(session)
     }

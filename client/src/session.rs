@@ -164,34 +164,32 @@ impl Session {
         }
     }
 
-    /// Moves failed-login events recorded while the database was locked into the chain.
-    pub(crate) fn flush_pending_events(&mut self) -> Result<(), Error> {
+    /// Records a login: the failed-login events kept in the slots file while the database was
+    /// locked, then the login itself, in one transaction; then one update of the slots file
+    /// records the new head and drops the events moved into the chain.
+    pub(crate) fn record_login(&mut self) -> Result<(), Error> {
         let pending = self.client.keyring().read()?.pending_events;
-        if pending.is_empty() {
-            return Ok(());
+        let id = self.operator.id.clone();
+        let now = self.client.now();
+        let tx = self.store_transaction()?;
+        for event in &pending {
+            append_audit(&tx, event.at, &event.actor, &event.action, "")?;
         }
-        self.write(|tx, _| {
-            let mut head = None;
-            for event in &pending {
-                head = Some(append_audit(tx, event.at, &event.actor, &event.action, "")?);
-            }
-            Ok(head)
-        })?;
+        let head = append_audit(&tx, now, &id, AuditAction::Login.code(), "")?;
+        tx.execute(
+            "UPDATE operators SET last_login_at = ?1 WHERE id = ?2",
+            params![now, id],
+        )?;
+        tx.commit()?;
         self.client.keyring().update(|keyring| {
             if keyring.pending_events.starts_with(&pending) {
                 keyring.pending_events.drain(..pending.len());
             }
+            if keyring.audit_head.is_none_or(|old| old.seq < head.seq) {
+                keyring.audit_head = Some(head);
+            }
             Ok(())
         })
-    }
-
-    pub(crate) fn record_login(&mut self) -> Result<(), Error> {
-        let now = self.client.now();
-        self.store.conn().execute(
-            "UPDATE operators SET last_login_at = ?1 WHERE id = ?2",
-            params![now, self.operator.id],
-        )?;
-        Ok(())
     }
 
     /// Ends the session: audited, and a session token (if any) is destroyed.
