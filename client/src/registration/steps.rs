@@ -1,0 +1,160 @@
+//! The workflow's imperative shell: each step checks the operator's role, applies the pure step
+//! of [`Registration`], saves the draft in the encrypted store (so it survives a restart) and
+//! audits the step by draft id and step name only.
+
+use enrol_schema::packet::Process;
+use serde_json::{Map, Value};
+use time::{Date, OffsetDateTime};
+
+use super::draft::{Preview, Registration};
+use super::error::RegistrationError;
+use super::form::Form;
+use crate::audit::AuditAction;
+use crate::drafts::MAX_DRAFT_BYTES;
+use crate::error::Error;
+use crate::roles::Action;
+use crate::seal::{hex, random_bytes};
+use crate::session::Session;
+
+impl Session {
+    /// Today's date (UTC) from the injectable clock, for age and date checks.
+    pub fn today(&self) -> Date {
+        OffsetDateTime::from_unix_timestamp(self.client().now())
+            .map_or(Date::MIN, OffsetDateTime::date)
+    }
+
+    /// Starts a registration: refused with the reason when a freeze rule is broken.
+    pub fn start_registration(&mut self, process: Process) -> Result<Registration, Error> {
+        self.authorize(Action::Register)?;
+        self.check_not_frozen()?;
+        let id = hex(&random_bytes::<16>()?);
+        let registration = Registration::new(
+            id,
+            process,
+            self.operator().id.clone(),
+            self.client().now(),
+        );
+        self.save_registration(&registration)?;
+        self.audit(AuditAction::RegistrationStarted, &registration.id)?;
+        Ok(registration)
+    }
+
+    /// Reloads a draft (after a restart), refusing another operator's.
+    pub fn resume_registration(&mut self, id: &str) -> Result<Registration, Error> {
+        let draft = self
+            .load_draft(id)?
+            .ok_or_else(|| RegistrationError::DraftNotFound(id.chars().take(64).collect()))?;
+        if draft.operator_id != self.operator().id {
+            return Err(RegistrationError::DraftOwner(draft.operator_id).into());
+        }
+        serde_json::from_slice(&draft.body)
+            .map_err(|_| RegistrationError::DraftDamaged(draft.id).into())
+    }
+
+    /// Demographics step.
+    pub fn enter_demographics(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+        identity: Map<String, Value>,
+        selected_groups: Vec<String>,
+    ) -> Result<(), Error> {
+        let today = self.today();
+        self.step(registration, "demographics", |r| {
+            r.set_demographics(form, identity, selected_groups, today)
+        })
+    }
+
+    /// Documents step: one document.
+    pub fn attach_document(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+        field: &str,
+        declared_format: &str,
+        type_code: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<(), Error> {
+        self.step(registration, "document", |r| {
+            r.add_document(form, field, declared_format, type_code, bytes)
+        })
+    }
+
+    /// Biometrics step: one captured attribute.
+    #[allow(clippy::too_many_arguments)]
+    pub fn capture_biometric(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+        field: &str,
+        attribute: &str,
+        iso: Vec<u8>,
+        quality: u32,
+        retries: u32,
+    ) -> Result<(), Error> {
+        let now = self.client().now();
+        self.step(registration, "biometric", |r| {
+            r.add_biometric(form, field, attribute, iso, quality, retries, now)
+        })
+    }
+
+    /// Biometrics step: one exception.
+    pub fn mark_exception(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+        field: &str,
+        attribute: &str,
+        reason: &str,
+    ) -> Result<(), Error> {
+        self.step(registration, "exception", |r| {
+            r.add_exception(form, field, attribute, reason)
+        })
+    }
+
+    /// Preview: the full check before sign-off.
+    pub fn preview_registration(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+    ) -> Result<Preview, Error> {
+        let today = self.today();
+        let mut preview = None;
+        self.step(registration, "preview", |r| {
+            preview = Some(r.preview(form, today)?);
+            Ok(())
+        })?;
+        preview.ok_or_else(|| RegistrationError::StepOrder("the preview").into())
+    }
+
+    /// Runs one pure step on a copy, then saves and audits it; a refused step changes nothing.
+    fn step(
+        &mut self,
+        registration: &mut Registration,
+        name: &str,
+        change: impl FnOnce(&mut Registration) -> Result<(), RegistrationError>,
+    ) -> Result<(), Error> {
+        self.authorize(Action::Register)?;
+        if registration.operator_id != self.operator().id {
+            return Err(RegistrationError::DraftOwner(registration.operator_id.clone()).into());
+        }
+        let mut next = registration.clone();
+        change(&mut next)?;
+        self.save_registration(&next)?;
+        self.audit(
+            AuditAction::RegistrationStep,
+            &format!("{}:{name}", next.id),
+        )?;
+        *registration = next;
+        Ok(())
+    }
+
+    fn save_registration(&mut self, registration: &Registration) -> Result<(), Error> {
+        let body = serde_json::to_vec(registration)
+            .map_err(|error| Error::invalid("draft", error.to_string()))?;
+        if body.len() > MAX_DRAFT_BYTES {
+            return Err(RegistrationError::TooLarge(MAX_DRAFT_BYTES as u64).into());
+        }
+        self.save_draft(&registration.id, registration.process.as_str(), &body)
+    }
+}
