@@ -298,3 +298,25 @@ pub fn query_page(
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+impl Session {
+    /// Opens a stored packet with the pipeline's private key and verifies it against the
+    /// machine's public key (the reader's checks: hashes, signatures, layout).
+    pub fn open_packet(
+        &mut self,
+        rid: &str,
+        pipeline: &crate::packet::PipelineKey,
+    ) -> Result<crate::packet::OpenedPacket, Error> {
+        use rsa::pkcs8::DecodePublicKey;
+        let bytes = self.packet_bytes(rid)?;
+        let machine = self.machine()?;
+        let public_key = rsa::RsaPublicKey::from_public_key_der(&machine.public_key_spki)
+            .map_err(|_| Error::Crypto("the stored machine public key is unreadable"))?;
+        Ok(crate::packet::open(
+            &bytes,
+            pipeline,
+            &public_key,
+            &crate::packet::Limits::default(),
+        )?)
+    }
+}

@@ -30,7 +30,7 @@ pub enum RegistrationError {
         declared: String,
         detected: &'static str,
     },
-    #[error("document {field}: {size} bytes is more than the {limit} allowed")]
+    #[error("document {field}: larger than the {limit} bytes allowed")]
     DocumentTooLarge { field: String, size: u64, limit: u64 },
     #[error("document {field}: type {type_code} is not valid for category {category}")]
     DocumentTypeInvalid {

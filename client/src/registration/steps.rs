@@ -127,6 +127,31 @@ impl Session {
         preview.ok_or_else(|| RegistrationError::StepOrder("the preview").into())
     }
 
+    /// The acting operator's unfinished registrations (id, process, last change), newest first,
+    /// to resume after a restart.
+    pub fn registration_drafts(&mut self) -> Result<Vec<(String, String, i64)>, Error> {
+        self.authorize(Action::Register)?;
+        let operator = self.operator().id.clone();
+        let mut stmt = self.store().conn().prepare(
+            "SELECT id, process, updated_at FROM drafts WHERE operator_id = ?1
+             ORDER BY updated_at DESC, id",
+        )?;
+        let rows = stmt.query_map([operator], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Abandons a registration: its draft is deleted (audited by id).
+    pub fn discard_registration(&mut self, registration: &Registration) -> Result<(), Error> {
+        self.authorize(Action::Register)?;
+        let actor = self.operator().id.clone();
+        let id = registration.id.clone();
+        self.write(|tx, at| {
+            tx.execute("DELETE FROM drafts WHERE id = ?1 AND operator_id = ?2", [&id, &actor])?;
+            crate::session::append_audit(tx, at, &actor, AuditAction::RegistrationDiscarded.code(), &id)
+        })?;
+        Ok(())
+    }
+
     /// Runs one pure step on a copy, then saves and audits it; a refused step changes nothing.
     fn step(
         &mut self,
