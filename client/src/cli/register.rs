@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
 use enrol_client::Session;
-use enrol_client::registration::{Form, Registration, SignOff};
+use enrol_client::registration::{Form, Registration, RegistrationError, SignOff};
 use enrol_schema::json::MAX_RECORD_BYTES;
 use enrol_schema::packet::Process;
 use enrol_schema::record::Record;
@@ -104,7 +104,8 @@ fn capture(
     args: &RegisterArgs,
 ) -> anyhow::Result<()> {
     let bytes = read_bounded(&args.record, MAX_RECORD_BYTES as u64)?;
-    let record = Record::parse(&args.record.display().to_string(), &bytes)?;
+    let record = Record::parse(&args.record.display().to_string(), &bytes)
+        .map_err(|error| enrol_client::Error::from(RegistrationError::from(error)))?;
     session.enter_demographics(registration, form, record.identity, args.groups.clone())?;
     registration.gps = args.gps;
     let limit = form.settings.max_document_size_bytes;

@@ -8,8 +8,8 @@ use enrol_schema::validate::ValidationError;
 pub enum RegistrationError {
     #[error("the record is invalid: {}", summary(.0))]
     Invalid(Vec<ValidationError>),
-    #[error("the record is not valid JSON of the identity schema: {0}")]
-    Record(String),
+    #[error("the record cannot be read: {0}")]
+    Record(#[from] enrol_schema::json::LoadError),
     #[error("the schema or UI spec cannot be used: {0}")]
     Form(String),
     #[error("{field} is not a {kind} field of the {process} form")]
@@ -87,7 +87,7 @@ impl RegistrationError {
             RegistrationError::Invalid(errors) => errors
                 .first()
                 .map_or("REGISTRATION_INVALID", |error| error.code.as_str()),
-            RegistrationError::Record(_) => "REGISTRATION_RECORD",
+            RegistrationError::Record(error) => error.code(),
             RegistrationError::Form(_) => "REGISTRATION_FORM",
             RegistrationError::UnknownField { .. } => "REGISTRATION_UNKNOWN_FIELD",
             RegistrationError::UnknownAttribute(_) => "BIOMETRIC_ATTRIBUTE_UNKNOWN",
