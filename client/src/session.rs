@@ -152,17 +152,7 @@ impl Session {
         let mut stmt = self.store.conn().prepare(
             "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq",
         )?;
-        let rows = stmt.query_map([], |row| {
-            Ok(AuditEntry {
-                seq: row.get(0)?,
-                at: row.get(1)?,
-                actor: row.get(2)?,
-                action: row.get(3)?,
-                subject: row.get(4)?,
-                prev_hash: hash_column(row, 5)?,
-                hash: hash_column(row, 6)?,
-            })
-        })?;
+        let rows = stmt.query_map([], entry_from_row)?;
         let mut failure = None;
         let entries = rows.map_while(|row| row.map_err(|error| failure = Some(error)).ok());
         let outcome = audit::verify(entries, recorded.as_ref());
@@ -170,6 +160,22 @@ impl Session {
             Some(error) => Err(error.into()),
             None => Ok(outcome),
         }
+    }
+
+    /// Up to `limit` audit entries after sequence number `after`, oldest first: what the packet
+    /// builder copies into a packet's `audit.json` (operators registering, or auditors).
+    pub fn audit_entries_after(
+        &mut self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, Error> {
+        self.authorize_any(&[Action::Register, Action::VerifyAudit])?;
+        let mut stmt = self.store.conn().prepare_cached(
+            "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit.min(10_000)], entry_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Records a login: the failed-login events kept in the slots file while the database was
@@ -272,6 +278,18 @@ fn last_audit_head(conn: &rusqlite::Connection) -> Result<Option<AuditHead>, Err
             },
         )
         .optional()?)
+}
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.get(0)?,
+        at: row.get(1)?,
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        subject: row.get(4)?,
+        prev_hash: hash_column(row, 5)?,
+        hash: hash_column(row, 6)?,
+    })
 }
 
 fn hash_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<[u8; 32]> {

@@ -123,9 +123,15 @@ impl Session {
                 .query_row(
                     "SELECT version, body FROM config_cache WHERE kind = ?1 AND name = ?2",
                     [kind, name],
-                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?)),
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, Option<Vec<u8>>>(1)?,
+                        ))
+                    },
                 )
                 .optional()?
+                .and_then(|(version, body)| body.map(|body| (version, body)))
                 .filter(|(_, body)| !body.is_empty()))
         };
         let form_error = |error: enrol_schema::json::LoadError| {

@@ -75,3 +75,22 @@ fn sequences_never_repeat() {
     assert_eq!(session.next_sequence("rid").unwrap(), 6);
     assert_eq!(session.next_sequence("other").unwrap(), 1);
 }
+
+#[test]
+fn the_audit_head_and_recent_entries_are_exposed_for_packets() {
+    let fixture = Fixture::new();
+    let mut session = fixture.supervisor();
+    let before = session.audit_head().unwrap().unwrap();
+    session
+        .store_packet(&rid(1), "reg-1", &packet_id(1), b"sealed")
+        .unwrap();
+    let head = session.audit_head().unwrap().unwrap();
+    assert_eq!(head.seq, before.seq + 1);
+    let entries = session.audit_entries_after(before.seq, 100).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action, "packet.created");
+    assert_eq!(entries[0].subject, rid(1));
+    assert_eq!(entries[0].head(), head);
+    let all = session.audit_entries_after(0, 2).unwrap();
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+}
