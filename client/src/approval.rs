@@ -26,6 +26,15 @@ pub struct PendingApproval {
     pub created_at: i64,
 }
 
+/// One entry of a registration's status history (REGISTERED, APPROVED, REJECTED, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    pub status: String,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: i64,
+}
+
 /// What a supervisor decides for a batch of registrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -150,11 +159,8 @@ impl Session {
         serde_json::from_str(&manifest).map_err(|_| Error::Corrupt(self.client().db_path()))
     }
 
-    /// The status history of a packet's registration, oldest first: (status, actor, reason, at).
-    pub fn status_history(
-        &mut self,
-        rid: &str,
-    ) -> Result<Vec<(String, String, Option<String>, i64)>, Error> {
+    /// The status history of a packet's registration, oldest first.
+    pub fn status_history(&mut self, rid: &str) -> Result<Vec<StatusChange>, Error> {
         self.authorize(Action::ViewPackets)?;
         let mut stmt = self.store().conn().prepare(
             "SELECT h.status, h.actor, h.reason, h.at FROM registration_status_history h
@@ -162,7 +168,12 @@ impl Session {
              WHERE p.rid = ?1 ORDER BY h.id",
         )?;
         let rows = stmt.query_map([rid], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            Ok(StatusChange {
+                status: row.get(0)?,
+                actor: row.get(1)?,
+                reason: row.get(2)?,
+                at: row.get(3)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -200,12 +211,12 @@ fn resign_manifest(
         [rid],
         |row| row.get(0),
     )?;
-    let mut signed: SignedManifest =
-        serde_json::from_str(&json).map_err(|error| Error::invalid("manifest", error.to_string()))?;
+    let mut signed: SignedManifest = serde_json::from_str(&json)
+        .map_err(|error| Error::invalid("manifest", error.to_string()))?;
     signed.manifest.supervisor_status = status;
     signed.signature = base64_url(&sign(machine_key, &signed.manifest.signing_bytes())?);
-    let json =
-        serde_json::to_string(&signed).map_err(|error| Error::invalid("manifest", error.to_string()))?;
+    let json = serde_json::to_string(&signed)
+        .map_err(|error| Error::invalid("manifest", error.to_string()))?;
     tx.execute(
         "UPDATE packet_manifests SET manifest = ?1 WHERE rid = ?2",
         params![json, rid],

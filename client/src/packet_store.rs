@@ -79,8 +79,16 @@ impl Session {
     ) -> Result<(PacketSummary, T), Error> {
         self.authorize(Action::Register)?;
         check_rid(rid)?;
-        if packet_id.len() > 64 || !packet_id.starts_with(rid) || !packet_id.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'_') {
-            return Err(Error::invalid("packet id", "a packet id is the RID followed by '-', '_' and digits"));
+        if packet_id.len() > 64
+            || !packet_id.starts_with(rid)
+            || !packet_id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return Err(Error::invalid(
+                "packet id",
+                "a packet id is the RID followed by '-', '_' and digits",
+            ));
         }
         let folder = self.client().packets_dir();
         create_private_dir(&folder)?;
@@ -92,9 +100,16 @@ impl Session {
         let size = sealed.len() as u64;
         let digest = ring::digest::digest(&ring::digest::SHA256, sealed);
         let tx = self.store_transaction()?;
-        let exists: bool = tx.query_row("SELECT count(*) > 0 FROM packets WHERE rid = ?1", [rid], |row| row.get(0))?;
+        let exists: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM packets WHERE rid = ?1",
+            [rid],
+            |row| row.get(0),
+        )?;
         if exists || path.exists() {
-            return Err(Error::invalid("rid", format!("packet {rid} already exists")));
+            return Err(Error::invalid(
+                "rid",
+                format!("packet {rid} already exists"),
+            ));
         }
         let written = (|| {
             disk.write_atomic(&path, sealed)?;
@@ -164,7 +179,13 @@ impl Session {
             }
             if orphan {
                 let subject: String = name.chars().take(29).collect();
-                head = Some(append_audit(&tx, now, &actor, AuditAction::OrphanRemoved.code(), &subject)?);
+                head = Some(append_audit(
+                    &tx,
+                    now,
+                    &actor,
+                    AuditAction::OrphanRemoved.code(),
+                    &subject,
+                )?);
             }
         }
         tx.commit()?;

@@ -22,7 +22,14 @@ fn kit_with_operator(settings: RegistrationSettings) -> Kit {
 }
 
 fn register(kit: &Kit, tag: &str) -> String {
-    let args = kit.resident(tag, "Amara Test", "1990/04/12", "+123456789", &ATTRIBUTES, 4_000);
+    let args = kit.resident(
+        tag,
+        "Amara Test",
+        "1990/04/12",
+        "+123456789",
+        &ATTRIBUTES,
+        4_000,
+    );
     let json = kit.check(&strs(&args), PASSWORD_LINE, Ok(()));
     json["rid"].as_str().unwrap().to_owned()
 }
@@ -30,19 +37,36 @@ fn register(kit: &Kit, tag: &str) -> String {
 #[test]
 fn a_new_registration_through_the_cli_opens_with_the_pipeline_key() {
     let kit = kit_with_operator(RegistrationSettings::default());
-    let args = kit.resident("a", "Ngozi Adeyemi-Larsson", "1984/02/29", "+2348012345", &ATTRIBUTES, 4_000);
+    let args = kit.resident(
+        "a",
+        "Ngozi Adeyemi-Larsson",
+        "1984/02/29",
+        "+2348012345",
+        &ATTRIBUTES,
+        4_000,
+    );
     let mut args = args;
     args.extend(["--gps".into(), "34.26,-6.58".into()]);
     let json = kit.check(&strs(&args), PASSWORD_LINE, Ok(()));
     let rid = json["rid"].as_str().unwrap();
     assert_eq!(rid.len(), 29);
     assert_eq!(json["approval"], "pending");
-    assert_eq!(packet_files(kit.data_dir()), [format!("{}.zip", json["packet_id"].as_str().unwrap())]);
+    assert_eq!(
+        packet_files(kit.data_dir()),
+        [format!("{}.zip", json["packet_id"].as_str().unwrap())]
+    );
 
     let key = kit::pem_of_pipeline_key(kit.files.path());
-    let opened = kit.check(&["packets", "verify", rid, "--pipeline-key", &key], "", Ok(()));
+    let opened = kit.check(
+        &["packets", "verify", rid, "--pipeline-key", &key],
+        "",
+        Ok(()),
+    );
     assert_eq!(opened["verified"], true);
-    assert_eq!(opened["identity"]["fullName"][0]["value"], "Ngozi Adeyemi-Larsson");
+    assert_eq!(
+        opened["identity"]["fullName"][0]["value"],
+        "Ngozi Adeyemi-Larsson"
+    );
     assert_eq!(opened["identity"]["dateOfBirth"], "1984/02/29");
     assert_eq!(opened["identity"]["phone"], "+2348012345");
     assert_eq!(opened["identity"]["proofOfAddress"]["type"], "UTB");
@@ -59,7 +83,11 @@ fn a_new_registration_through_the_cli_opens_with_the_pipeline_key() {
     assert_eq!(list["packets"][0]["rid"], rid);
     let shown = kit.check(&["packets", "show", rid], "", Ok(()));
     assert_eq!(shown["history"][0]["status"], "REGISTERED");
-    assert_eq!(shown["manifest"], Value::Null, "no final manifest before the decision");
+    assert_eq!(
+        shown["manifest"],
+        Value::Null,
+        "no final manifest before the decision"
+    );
     let mut session = kit.session("op1", "op1-password");
     assert_eq!(session.registration_drafts().unwrap(), []);
     kit.login(SUPERVISOR, SUPERVISOR_PASSWORD);
@@ -70,7 +98,14 @@ fn a_new_registration_through_the_cli_opens_with_the_pipeline_key() {
 /// nothing was left: no packet file, no row, no draft.
 #[track_caller]
 fn check_refused(kit: &Kit, change: impl FnOnce(&Kit, &mut Vec<String>), stdin: &str, code: &str) {
-    let mut args = kit.resident("bad", "Refused Person", "1990/04/12", "+123456789", &ATTRIBUTES, 4_000);
+    let mut args = kit.resident(
+        "bad",
+        "Refused Person",
+        "1990/04/12",
+        "+123456789",
+        &ATTRIBUTES,
+        4_000,
+    );
     change(kit, &mut args);
     let json = kit.check(&strs(&args), stdin, Err(code));
     assert!(json["error"]["message"].is_string());
@@ -88,13 +123,18 @@ fn replace_arg(args: &mut [String], prefix: &str, value: String) {
 
 #[test]
 fn bad_input_is_refused_with_its_code_and_leaves_nothing() {
-    let mut settings = RegistrationSettings::default();
-    settings.max_document_size_bytes = 100_000;
+    let settings = RegistrationSettings {
+        max_document_size_bytes: 100_000,
+        ..RegistrationSettings::default()
+    };
     let kit = kit_with_operator(settings);
     let record_without_name = |kit: &Kit, args: &mut Vec<String>| {
         let mut record: Value =
             serde_json::from_str(enrol_schema::defaults::EXAMPLE_RECORD_JSON).unwrap();
-        record["identity"].as_object_mut().unwrap().remove("fullName");
+        record["identity"]
+            .as_object_mut()
+            .unwrap()
+            .remove("fullName");
         let at = args.iter().position(|a| a == "--record").unwrap() + 1;
         args[at] = kit.file("no-name.json", record.to_string().as_bytes());
     };
@@ -108,12 +148,22 @@ fn bad_input_is_refused_with_its_code_and_leaves_nothing() {
         let path = kit.file("poa.png", &payload(b"%PDF-1.7\n", 1_000));
         replace_arg(args, "proofOfAddress=", format!("proofOfAddress={path}"));
     };
-    check_refused(&kit, png_declared_pdf_given, PASSWORD_LINE, "DOCUMENT_FORMAT_MISMATCH");
+    check_refused(
+        &kit,
+        png_declared_pdf_given,
+        PASSWORD_LINE,
+        "DOCUMENT_FORMAT_MISMATCH",
+    );
     let unknown_format = |kit: &Kit, args: &mut Vec<String>| {
         let path = kit.file("poa.pdf", b"GIF89a-not-a-pdf");
         replace_arg(args, "proofOfAddress=", format!("proofOfAddress={path}"));
     };
-    check_refused(&kit, unknown_format, PASSWORD_LINE, "DOCUMENT_FORMAT_UNKNOWN");
+    check_refused(
+        &kit,
+        unknown_format,
+        PASSWORD_LINE,
+        "DOCUMENT_FORMAT_UNKNOWN",
+    );
     let too_large = |kit: &Kit, args: &mut Vec<String>| {
         let path = kit.file("big.pdf", &payload(b"%PDF-1.7\n", 100_001));
         replace_arg(args, "proofOfAddress=", format!("proofOfAddress={path}"));
@@ -121,21 +171,38 @@ fn bad_input_is_refused_with_its_code_and_leaves_nothing() {
     check_refused(&kit, too_large, PASSWORD_LINE, "DOCUMENT_TOO_LARGE");
     let wrong_type_code = |kit: &Kit, args: &mut Vec<String>| {
         let path = kit.file("poa2.pdf", &payload(b"%PDF-1.7\n", 1_000));
-        replace_arg(args, "proofOfAddress=", format!("proofOfAddress={path}:NIC"));
+        replace_arg(
+            args,
+            "proofOfAddress=",
+            format!("proofOfAddress={path}:NIC"),
+        );
     };
-    check_refused(&kit, wrong_type_code, PASSWORD_LINE, "DOCUMENT_TYPE_INVALID");
+    check_refused(
+        &kit,
+        wrong_type_code,
+        PASSWORD_LINE,
+        "DOCUMENT_TYPE_INVALID",
+    );
     let face_record_as_finger = |kit: &Kit, args: &mut Vec<String>| {
         let path = kit.file("wrong.iso", &payload(b"FAC\0", 1_000));
         replace_arg(args, "leftThumb=", format!("leftThumb={path}"));
     };
-    check_refused(&kit, face_record_as_finger, PASSWORD_LINE, "BIOMETRIC_RECORD_INVALID");
+    check_refused(
+        &kit,
+        face_record_as_finger,
+        PASSWORD_LINE,
+        "BIOMETRIC_RECORD_INVALID",
+    );
     let low_quality = |kit: &Kit, args: &mut Vec<String>| {
         let path = kit.file("low.iso", &payload(b"FIR\0", 1_000));
         replace_arg(args, "leftThumb=", format!("leftThumb={path}:10:1"));
     };
     check_refused(&kit, low_quality, PASSWORD_LINE, "BIOMETRIC_QUALITY_LOW");
     let missing_finger = |_: &Kit, args: &mut Vec<String>| {
-        let at = args.iter().position(|a| a.starts_with("leftLittle=")).unwrap();
+        let at = args
+            .iter()
+            .position(|a| a.starts_with("leftLittle="))
+            .unwrap();
         args.drain(at - 1..=at);
     };
     check_refused(&kit, missing_finger, PASSWORD_LINE, "BIOMETRIC_REQUIRED");
@@ -145,9 +212,14 @@ fn bad_input_is_refused_with_its_code_and_leaves_nothing() {
         args.extend(["--exception".into(), "leftLittle=Missing finger".into()]);
         args.extend(["--proof-of-exception".into(), proof]);
     };
-    check_refused(&kit, exception_without_supervisor, PASSWORD_LINE, "EXCEPTION_NOT_AUTHORISED");
-    let exception_without_proof = |_: &Kit, args: &mut Vec<String>| {
-        missing_finger(kit_ref(), args);
+    check_refused(
+        &kit,
+        exception_without_supervisor,
+        PASSWORD_LINE,
+        "EXCEPTION_NOT_AUTHORISED",
+    );
+    let exception_without_proof = |kit: &Kit, args: &mut Vec<String>| {
+        missing_finger(kit, args);
         args.extend(["--exception".into(), "leftLittle=Missing finger".into()]);
         args.extend(["--supervisor".into(), SUPERVISOR.into()]);
     };
@@ -162,16 +234,19 @@ fn bad_input_is_refused_with_its_code_and_leaves_nothing() {
         exception_without_supervisor(kit, args);
         args.extend(["--supervisor".into(), "op1".into()]);
     };
-    check_refused(&kit, operator_as_supervisor, "op1-password\nop1-password\n", "EXCEPTION_NOT_AUTHORISED");
+    check_refused(
+        &kit,
+        operator_as_supervisor,
+        "op1-password\nop1-password\n",
+        "EXCEPTION_NOT_AUTHORISED",
+    );
 
     let mut session = kit.session("op1", "op1-password");
-    assert_eq!(session.registration_drafts().unwrap(), [], "refused registrations keep no draft");
-}
-
-/// `missing_finger` takes no kit; this satisfies the closure signature above.
-fn kit_ref() -> &'static Kit {
-    static NONE: std::sync::OnceLock<Kit> = std::sync::OnceLock::new();
-    NONE.get_or_init(Kit::new)
+    assert_eq!(
+        session.registration_drafts().unwrap(),
+        [],
+        "refused registrations keep no draft"
+    );
 }
 
 #[test]
@@ -180,9 +255,25 @@ fn a_frozen_machine_refuses_new_registrations_with_the_reason() {
     settings.freeze.max_pending_approval_packets = 1;
     let kit = kit_with_operator(settings);
     register(&kit, "first");
-    let args = kit.resident("second", "Second Person", "1990/04/12", "+123456789", &ATTRIBUTES, 4_000);
-    let json = kit.check(&strs(&args), PASSWORD_LINE, Err("FREEZE_PENDING_APPROVAL_COUNT"));
-    assert!(json["error"]["message"].as_str().unwrap().contains("await approval"));
+    let args = kit.resident(
+        "second",
+        "Second Person",
+        "1990/04/12",
+        "+123456789",
+        &ATTRIBUTES,
+        4_000,
+    );
+    let json = kit.check(
+        &strs(&args),
+        PASSWORD_LINE,
+        Err("FREEZE_PENDING_APPROVAL_COUNT"),
+    );
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("await approval")
+    );
     assert_eq!(packet_files(kit.data_dir()).len(), 1);
 }
 
@@ -194,19 +285,52 @@ fn approval_rules() {
     let third = register(&kit, "r3");
 
     // Operators may not approve; supervisors must give their password.
-    kit.check(&["approve", &first, "--password-stdin"], PASSWORD_LINE, Err("AUTH_FORBIDDEN"));
+    kit.check(
+        &["approve", &first, "--password-stdin"],
+        PASSWORD_LINE,
+        Err("AUTH_FORBIDDEN"),
+    );
     kit.login(SUPERVISOR, SUPERVISOR_PASSWORD);
     let sup_line = format!("{SUPERVISOR_PASSWORD}\n");
-    kit.check(&["approve", &first, "--password-stdin"], "nope\n", Err("AUTH_WRONG_PASSWORD"));
+    kit.check(
+        &["approve", &first, "--password-stdin"],
+        "nope\n",
+        Err("AUTH_WRONG_PASSWORD"),
+    );
     kit.check(&["approve", &first, "--password-stdin"], &sup_line, Ok(()));
-    kit.check(&["approve", &first, "--password-stdin"], &sup_line, Err("APPROVAL_NOT_PENDING"));
-    kit.check(&["reject", &second, "--reason", "", "--password-stdin"], &sup_line, Err("APPROVAL_REASON_REQUIRED"));
-    kit.check(&["reject", &second, "--reason", "blurred documents", "--password-stdin"], &sup_line, Ok(()));
+    kit.check(
+        &["approve", &first, "--password-stdin"],
+        &sup_line,
+        Err("APPROVAL_NOT_PENDING"),
+    );
+    kit.check(
+        &["reject", &second, "--reason", "", "--password-stdin"],
+        &sup_line,
+        Err("APPROVAL_REASON_REQUIRED"),
+    );
+    kit.check(
+        &[
+            "reject",
+            &second,
+            "--reason",
+            "blurred documents",
+            "--password-stdin",
+        ],
+        &sup_line,
+        Ok(()),
+    );
     let shown = kit.check(&["packets", "show", &second], "", Ok(()));
     assert_eq!(shown["history"][1]["status"], "REJECTED");
     assert_eq!(shown["history"][1]["reason"], "blurred documents");
-    assert_eq!(shown["manifest"]["manifest"]["supervisorStatus"], "REJECTED");
-    assert_eq!(packet_files(kit.data_dir()).len(), 3, "rejected packets keep their file");
+    assert_eq!(
+        shown["manifest"]["manifest"]["supervisorStatus"],
+        "REJECTED"
+    );
+    assert_eq!(
+        packet_files(kit.data_dir()).len(),
+        3,
+        "rejected packets keep their file"
+    );
 
     let bulk = kit.check(&["approve", "--all", "--password-stdin"], &sup_line, Ok(()));
     assert_eq!(bulk["approved"], serde_json::json!([third]));
@@ -220,13 +344,19 @@ fn approval_rules() {
         use rsa::pkcs8::DecodePublicKey;
         rsa::RsaPublicKey::from_public_key_der(&machine.public_key_spki).unwrap()
     };
-    for (rid, status) in [(&first, SupervisorStatus::Approved), (&second, SupervisorStatus::Rejected), (&third, SupervisorStatus::Approved)] {
+    for (rid, status) in [
+        (&first, SupervisorStatus::Approved),
+        (&second, SupervisorStatus::Rejected),
+        (&third, SupervisorStatus::Approved),
+    ] {
         let manifest = session.packet_manifest(rid).unwrap();
         assert_eq!(manifest.manifest.supervisor_status, status);
         let bytes = session.packet_bytes(rid).unwrap();
         enrol_client::packet::verify_manifest(&manifest, &public_key, &bytes).unwrap();
     }
-    let nothing_left = session.decide(None, &Decision::Approve, SUPERVISOR_PASSWORD).unwrap();
+    let nothing_left = session
+        .decide(None, &Decision::Approve, SUPERVISOR_PASSWORD)
+        .unwrap();
     assert!(nothing_left.is_empty());
     kit.check(&["audit", "verify"], "", Ok(()));
 }
@@ -234,9 +364,21 @@ fn approval_rules() {
 #[test]
 fn exceptions_are_authorised_by_a_supervisor_at_sign_off() {
     let kit = kit_with_operator(RegistrationSettings::default());
-    let mut args = kit.resident("x", "Excepted Person", "1990/04/12", "+123456789", &ATTRIBUTES[..12], 4_000);
+    let mut args = kit.resident(
+        "x",
+        "Excepted Person",
+        "1990/04/12",
+        "+123456789",
+        &ATTRIBUTES[..12],
+        4_000,
+    );
     let proof = kit.file("proof.jpg", &payload(b"\xff\xd8\xff\xe0", 2_000));
-    args.extend(["--exception".into(), "face=Injury".into(), "--proof-of-exception".into(), proof]);
+    args.extend([
+        "--exception".into(),
+        "face=Injury".into(),
+        "--proof-of-exception".into(),
+        proof,
+    ]);
     args.extend(["--supervisor".into(), SUPERVISOR.into()]);
     let stdin = format!("{PASSWORD_LINE}wrong\n");
     kit.check(&strs(&args), &stdin, Err("AUTH_WRONG_PASSWORD"));
@@ -246,7 +388,10 @@ fn exceptions_are_authorised_by_a_supervisor_at_sign_off() {
     let mut session = kit.session(SUPERVISOR, SUPERVISOR_PASSWORD);
     let pending = session.pending_approvals().unwrap();
     assert_eq!(pending[0].rid, rid);
-    assert_eq!(pending[0].exceptions_authorised_by.as_deref(), Some(SUPERVISOR));
+    assert_eq!(
+        pending[0].exceptions_authorised_by.as_deref(),
+        Some(SUPERVISOR)
+    );
     let opened = session.open_packet(rid, &kit::pipeline_key()).unwrap();
     assert!(opened.identity.contains_key("proofOfException"));
 }
@@ -259,7 +404,9 @@ fn an_administrator_may_not_register() {
         .start_registration(enrol_schema::packet::Process::New)
         .unwrap_err();
     assert_eq!(refused.code(), "AUTH_FORBIDDEN");
-    let refused = admin.decide(None, &Decision::Approve, "adm-password").unwrap_err();
+    let refused = admin
+        .decide(None, &Decision::Approve, "adm-password")
+        .unwrap_err();
     assert_eq!(refused.code(), "AUTH_FORBIDDEN");
     assert_eq!(admin.packet_page(None, 10).unwrap(), []);
 }

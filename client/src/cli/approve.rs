@@ -41,7 +41,12 @@ pub fn reject(context: &Context, args: RejectArgs) -> anyhow::Result<()> {
     let decision = Decision::Reject {
         reason: args.reason,
     };
-    decide(context, Some(vec![args.rid]), &decision, args.password_stdin)
+    decide(
+        context,
+        Some(vec![args.rid]),
+        &decision,
+        args.password_stdin,
+    )
 }
 
 fn decide(

@@ -94,12 +94,16 @@ pub fn run(context: &Context, command: PacketsCommand) -> anyhow::Result<()> {
                 .find(|p| p.rid == rid);
             let history = session.status_history(&rid)?;
             let manifest = session.packet_manifest(&rid).ok();
-            let packet =
-                packet.ok_or_else(|| enrol_client::Error::from(unknown(&rid)))?;
+            let packet = packet.ok_or_else(|| enrol_client::Error::from(unknown(&rid)))?;
             let history_json: Vec<_> = history
                 .iter()
-                .map(|(status, actor, reason, at)| {
-                    json!({"status": status, "actor": actor, "reason": reason, "at": rfc3339(*at)})
+                .map(|change| {
+                    json!({
+                        "status": change.status,
+                        "actor": change.actor,
+                        "reason": change.reason,
+                        "at": rfc3339(change.at),
+                    })
                 })
                 .collect();
             context.print(
@@ -109,11 +113,17 @@ pub fn run(context: &Context, command: PacketsCommand) -> anyhow::Result<()> {
                         "{} ({} bytes, {})",
                         packet.rid, packet.size, packet.approval
                     );
-                    for (status, actor, reason, at) in &history {
+                    for change in &history {
                         text.push_str(&format!(
-                            "\n  {} {status} by {actor}{}",
-                            rfc3339(*at),
-                            reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                            "\n  {} {} by {}{}",
+                            rfc3339(change.at),
+                            change.status,
+                            change.actor,
+                            change
+                                .reason
+                                .as_ref()
+                                .map(|r| format!(": {r}"))
+                                .unwrap_or_default()
                         ));
                     }
                     text

@@ -68,7 +68,10 @@ pub fn run(context: &Context, args: RegisterArgs) -> anyhow::Result<()> {
     let form = session.form(args.process)?;
     let mut registration = session.start_registration(args.process)?;
     let outcome = capture(&mut session, &form, &mut registration, &args).and_then(|()| {
-        let supervisor = args.supervisor.as_deref().zip(supervisor_password.as_deref());
+        let supervisor = args
+            .supervisor
+            .as_deref()
+            .zip(supervisor_password.as_deref());
         Ok(session.sign_off(
             &registration,
             &form,
@@ -109,13 +112,19 @@ fn capture(
     session.enter_demographics(registration, form, record.identity, args.groups.clone())?;
     registration.gps = args.gps;
     let limit = form.settings.max_document_size_bytes;
+    let mut documents = Vec::new();
     for spec in &args.documents {
         let (field, rest) = split_pair(spec, "--document FIELD=PATH[:TYPE]")?;
         let (path, type_code) = match rest.rsplit_once(':') {
             Some((path, code)) if !code.contains('/') => (path, Some(code)),
             _ => (rest, None),
         };
-        attach(session, form, registration, field, Path::new(path), type_code, limit)?;
+        documents.push(read_document(
+            field.to_owned(),
+            Path::new(path),
+            type_code,
+            limit,
+        )?);
     }
     if let Some(path) = &args.proof_of_exception {
         let field = form
@@ -123,55 +132,96 @@ fn capture(
             .fields()
             .find(|field| field.sub_type.as_deref() == Some("POE"))
             .map(|field| field.id.clone())
-            .ok_or_else(|| anyhow!("the {} form has no proof-of-exception field", form.process.as_str()))?;
-        attach(session, form, registration, &field, path, None, limit)?;
+            .ok_or_else(|| {
+                anyhow!(
+                    "the {} form has no proof-of-exception field",
+                    form.process.as_str()
+                )
+            })?;
+        documents.push(read_document(field, path, None, limit)?);
     }
-    let bio_field = form
-        .applicant_biometrics_field()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow!("the {} form has no applicant biometrics", form.process.as_str()));
+    if !documents.is_empty() {
+        session.update_registration(registration, "documents", |r| {
+            for document in documents {
+                r.add_document(
+                    form,
+                    &document.field,
+                    &document.declared,
+                    document.type_code.as_deref(),
+                    document.bytes,
+                )?;
+            }
+            Ok(())
+        })?;
+    }
+    let mut captures = Vec::new();
     for spec in &args.biometrics {
         let (attribute, rest) = split_pair(spec, "--biometric ATTR=PATH[:QUALITY[:ATTEMPTS]]")?;
         let mut parts = rest.split(':');
         let path = parts.next().unwrap_or_default();
         let number = |text: Option<&str>, default: u32| -> anyhow::Result<u32> {
             text.map_or(Ok(default), |t| {
-                t.parse().map_err(|_| anyhow!("{t:?} is not a number in {spec:?}"))
+                t.parse()
+                    .map_err(|_| anyhow!("{t:?} is not a number in {spec:?}"))
             })
         };
         let quality = number(parts.next(), 100)?;
         let attempts = number(parts.next(), 1)?;
         let iso = read_bounded(Path::new(path), MAX_ISO_BYTES)?;
-        let field = bio_field.as_ref().map_err(|e| anyhow!("{e}"))?;
-        session.capture_biometric(registration, form, field, attribute, iso, quality, attempts)?;
+        captures.push((attribute, iso, quality, attempts));
     }
+    let mut exceptions = Vec::new();
     for spec in &args.exceptions {
-        let (attribute, reason) = split_pair(spec, "--exception ATTR=REASON")?;
-        let field = bio_field.as_ref().map_err(|e| anyhow!("{e}"))?;
-        session.mark_exception(registration, form, field, attribute, reason)?;
+        exceptions.push(split_pair(spec, "--exception ATTR=REASON")?);
+    }
+    if !captures.is_empty() || !exceptions.is_empty() {
+        let field = form.applicant_biometrics_field().ok_or_else(|| {
+            anyhow!(
+                "the {} form has no applicant biometrics",
+                form.process.as_str()
+            )
+        })?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        session.update_registration(registration, "biometrics", |r| {
+            for (attribute, iso, quality, attempts) in captures {
+                r.add_biometric(form, field, attribute, iso, quality, attempts, now)?;
+            }
+            for (attribute, reason) in exceptions {
+                r.add_exception(form, field, attribute, reason)?;
+            }
+            Ok(())
+        })?;
     }
     session.preview_registration(registration, form)?;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn attach(
-    session: &mut Session,
-    form: &Form,
-    registration: &mut Registration,
-    field: &str,
+/// A document file read for the workflow, its format declared by the extension.
+struct DocumentFile {
+    field: String,
+    declared: String,
+    type_code: Option<String>,
+    bytes: Vec<u8>,
+}
+
+fn read_document(
+    field: String,
     path: &Path,
     type_code: Option<&str>,
     limit: u64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<DocumentFile> {
     let declared = path
         .extension()
         .map(|ext| ext.to_string_lossy().into_owned())
         .unwrap_or_default();
     // One byte past the limit is enough for the workflow to refuse the size.
     let bytes = read_bounded(path, limit.saturating_add(1))?;
-    session.attach_document(registration, form, field, &declared, type_code, bytes)?;
-    Ok(())
+    Ok(DocumentFile {
+        field,
+        declared,
+        type_code: type_code.map(str::to_owned),
+        bytes,
+    })
 }
 
 /// Reads at most `limit` bytes; a larger file is cut at `limit` (callers pass one past their

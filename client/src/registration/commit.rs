@@ -20,8 +20,8 @@ use crate::clock::rfc3339;
 use crate::error::Error;
 use crate::machine::PIPELINE_CERTIFICATE;
 use crate::packet::{
-    self, AuthMethod, BioAttribute, BiometricCapture, BiometricException, BiometricField,
-    Document, Gps, MachineKey, Operators, PacketInput, PipelineCertificate, rid::new_rid,
+    self, AuthMethod, BioAttribute, BiometricCapture, BiometricException, BiometricField, Document,
+    Gps, MachineKey, Operators, PacketInput, PipelineCertificate, rid::new_rid,
 };
 use crate::packet_store::PacketSummary;
 use crate::roles::{Action, permits};
@@ -111,8 +111,13 @@ impl Session {
         let now = self.client().now();
         let created_at = OffsetDateTime::from_unix_timestamp(now)
             .map_err(|_| Error::invalid("clock", "the clock is out of range"))?;
-        let rid = new_rid(&machine.centre_id, &machine.machine_id, sequence, created_at)
-            .map_err(packet::PacketError::from)?;
+        let rid = new_rid(
+            &machine.centre_id,
+            &machine.machine_id,
+            sequence,
+            created_at,
+        )
+        .map_err(packet::PacketError::from)?;
         let audit = self.registration_audit(&registration.id)?;
         let head = self
             .audit_head()?
@@ -239,8 +244,7 @@ fn packet_input(
             attribute,
             iso: bio.iso.clone(),
             quality: bio.quality,
-            captured_at: OffsetDateTime::from_unix_timestamp(bio.captured_at)
-                .unwrap_or(created_at),
+            captured_at: OffsetDateTime::from_unix_timestamp(bio.captured_at).unwrap_or(created_at),
             retries: bio.retries,
             sdk_score: 0.0,
             force_captured: bio.forced,

@@ -49,7 +49,10 @@ mod tests {
 
     #[track_caller]
     fn check(bytes: &[u8], expected: Option<&str>) {
-        assert_eq!(DocumentFormat::detect(bytes).map(DocumentFormat::extension), expected);
+        assert_eq!(
+            DocumentFormat::detect(bytes).map(DocumentFormat::extension),
+            expected
+        );
     }
 
     #[test]

@@ -106,7 +106,12 @@ impl Registration {
         }
     }
 
-    fn advance(&mut self, required: Step, reached: Step, name: &'static str) -> Result<(), RegistrationError> {
+    fn advance(
+        &mut self,
+        required: Step,
+        reached: Step,
+        name: &'static str,
+    ) -> Result<(), RegistrationError> {
         if self.step < required {
             return Err(RegistrationError::StepOrder(name));
         }
@@ -185,7 +190,12 @@ impl Registration {
             .next()
             .map(str::to_owned);
         let type_code = match type_code {
-            Some(code) if form.master.valid_document_types(&category).any(|c| c == code) => {
+            Some(code)
+                if form
+                    .master
+                    .valid_document_types(&category)
+                    .any(|c| c == code) =>
+            {
                 code.to_owned()
             }
             Some(code) => {
@@ -195,12 +205,10 @@ impl Registration {
                     category,
                 });
             }
-            None => first_valid.ok_or_else(|| {
-                RegistrationError::DocumentTypeInvalid {
-                    field: field.to_owned(),
-                    type_code: String::new(),
-                    category: category.clone(),
-                }
+            None => first_valid.ok_or_else(|| RegistrationError::DocumentTypeInvalid {
+                field: field.to_owned(),
+                type_code: String::new(),
+                category: category.clone(),
             })?,
         };
         self.advance(Step::Demographics, Step::Documents, "the demographics")?;

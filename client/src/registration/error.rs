@@ -31,7 +31,11 @@ pub enum RegistrationError {
         detected: &'static str,
     },
     #[error("document {field}: larger than the {limit} bytes allowed")]
-    DocumentTooLarge { field: String, size: u64, limit: u64 },
+    DocumentTooLarge {
+        field: String,
+        size: u64,
+        limit: u64,
+    },
     #[error("document {field}: type {type_code} is not valid for category {category}")]
     DocumentTypeInvalid {
         field: String,

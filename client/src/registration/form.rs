@@ -77,14 +77,13 @@ impl Form {
                 field.is_document()
             }
         });
-        self.spec
-            .field(id)
-            .filter(|_| kind_matches)
-            .ok_or_else(|| RegistrationError::UnknownField {
+        self.spec.field(id).filter(|_| kind_matches).ok_or_else(|| {
+            RegistrationError::UnknownField {
                 field: id.to_owned(),
                 kind: if biometrics { "biometrics" } else { "document" },
                 process: self.process.as_str(),
-            })
+            }
+        })
     }
 
     /// The spec's biometrics field for the applicant (subType `applicant`), for captures given
@@ -94,7 +93,10 @@ impl Form {
             .fields()
             .find(|field| {
                 field.sub_type.as_deref() == Some("applicant")
-                    && self.schema.field(&field.id).is_some_and(|f| f.is_biometrics())
+                    && self
+                        .schema
+                        .field(&field.id)
+                        .is_some_and(|f| f.is_biometrics())
             })
             .map(|field| field.id.as_str())
     }
@@ -123,12 +125,7 @@ impl Session {
                 .query_row(
                     "SELECT version, body FROM config_cache WHERE kind = ?1 AND name = ?2",
                     [kind, name],
-                    |row| {
-                        Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, Option<Vec<u8>>>(1)?,
-                        ))
-                    },
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<Vec<u8>>>(1)?)),
                 )
                 .optional()?
                 .and_then(|(version, body)| body.map(|body| (version, body)))
@@ -149,7 +146,9 @@ impl Session {
             None => defaults::ui_spec(process),
         };
         let master = match cached(MASTER_DATA_KIND, "default")? {
-            Some((_, body)) => MasterData::parse("cached master data", &body).map_err(form_error)?,
+            Some((_, body)) => {
+                MasterData::parse("cached master data", &body).map_err(form_error)?
+            }
             None => defaults::master_data(),
         };
         Ok(Form::new(

@@ -14,7 +14,7 @@ use crate::drafts::MAX_DRAFT_BYTES;
 use crate::error::Error;
 use crate::roles::Action;
 use crate::seal::{hex, random_bytes};
-use crate::session::Session;
+use crate::session::{Session, append_audit};
 
 impl Session {
     /// Today's date (UTC) from the injectable clock, for age and date checks.
@@ -28,14 +28,10 @@ impl Session {
         self.authorize(Action::Register)?;
         self.check_not_frozen()?;
         let id = hex(&random_bytes::<16>()?);
-        let registration = Registration::new(
-            id,
-            process,
-            self.operator().id.clone(),
-            self.client().now(),
-        );
-        self.save_registration(&registration)?;
-        self.audit(AuditAction::RegistrationStarted, &registration.id)?;
+        let registration =
+            Registration::new(id, process, self.operator().id.clone(), self.client().now());
+        let subject = registration.id.clone();
+        self.save_registration(&registration, AuditAction::RegistrationStarted, &subject)?;
         Ok(registration)
     }
 
@@ -60,7 +56,7 @@ impl Session {
         selected_groups: Vec<String>,
     ) -> Result<(), Error> {
         let today = self.today();
-        self.step(registration, "demographics", |r| {
+        self.update_registration(registration, "demographics", |r| {
             r.set_demographics(form, identity, selected_groups, today)
         })
     }
@@ -75,7 +71,7 @@ impl Session {
         type_code: Option<&str>,
         bytes: Vec<u8>,
     ) -> Result<(), Error> {
-        self.step(registration, "document", |r| {
+        self.update_registration(registration, "document", |r| {
             r.add_document(form, field, declared_format, type_code, bytes)
         })
     }
@@ -93,7 +89,7 @@ impl Session {
         retries: u32,
     ) -> Result<(), Error> {
         let now = self.client().now();
-        self.step(registration, "biometric", |r| {
+        self.update_registration(registration, "biometric", |r| {
             r.add_biometric(form, field, attribute, iso, quality, retries, now)
         })
     }
@@ -107,7 +103,7 @@ impl Session {
         attribute: &str,
         reason: &str,
     ) -> Result<(), Error> {
-        self.step(registration, "exception", |r| {
+        self.update_registration(registration, "exception", |r| {
             r.add_exception(form, field, attribute, reason)
         })
     }
@@ -120,7 +116,7 @@ impl Session {
     ) -> Result<Preview, Error> {
         let today = self.today();
         let mut preview = None;
-        self.step(registration, "preview", |r| {
+        self.update_registration(registration, "preview", |r| {
             preview = Some(r.preview(form, today)?);
             Ok(())
         })?;
@@ -136,7 +132,9 @@ impl Session {
             "SELECT id, process, updated_at FROM drafts WHERE operator_id = ?1
              ORDER BY updated_at DESC, id",
         )?;
-        let rows = stmt.query_map([operator], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let rows = stmt.query_map([operator], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -146,14 +144,25 @@ impl Session {
         let actor = self.operator().id.clone();
         let id = registration.id.clone();
         self.write(|tx, at| {
-            tx.execute("DELETE FROM drafts WHERE id = ?1 AND operator_id = ?2", [&id, &actor])?;
-            crate::session::append_audit(tx, at, &actor, AuditAction::RegistrationDiscarded.code(), &id)
+            tx.execute(
+                "DELETE FROM drafts WHERE id = ?1 AND operator_id = ?2",
+                [&id, &actor],
+            )?;
+            append_audit(
+                tx,
+                at,
+                &actor,
+                AuditAction::RegistrationDiscarded.code(),
+                &id,
+            )
         })?;
         Ok(())
     }
 
-    /// Runs one pure step on a copy, then saves and audits it; a refused step changes nothing.
-    fn step(
+    /// Runs pure steps (the [`Registration`] methods) on a copy as one workflow step named
+    /// `name` — e.g. every attribute of a slap capture — then saves the draft and audits the
+    /// step in one transaction; a refused step changes nothing.
+    pub fn update_registration(
         &mut self,
         registration: &mut Registration,
         name: &str,
@@ -165,21 +174,41 @@ impl Session {
         }
         let mut next = registration.clone();
         change(&mut next)?;
-        self.save_registration(&next)?;
-        self.audit(
-            AuditAction::RegistrationStep,
-            &format!("{}:{name}", next.id),
-        )?;
+        let subject = format!("{}:{name}", next.id);
+        self.save_registration(&next, AuditAction::RegistrationStep, &subject)?;
         *registration = next;
         Ok(())
     }
 
-    fn save_registration(&mut self, registration: &Registration) -> Result<(), Error> {
+    /// Saves the draft and its audit entry in one transaction.
+    fn save_registration(
+        &mut self,
+        registration: &Registration,
+        action: AuditAction,
+        subject: &str,
+    ) -> Result<(), Error> {
         let body = serde_json::to_vec(registration)
             .map_err(|error| Error::invalid("draft", error.to_string()))?;
         if body.len() > MAX_DRAFT_BYTES {
             return Err(RegistrationError::TooLarge(MAX_DRAFT_BYTES as u64).into());
         }
-        self.save_draft(&registration.id, registration.process.as_str(), &body)
+        let operator = self.operator().id.clone();
+        self.write(|tx, now| {
+            tx.execute(
+                "INSERT INTO drafts (id, process, operator_id, body, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body,
+                                                updated_at = excluded.updated_at",
+                rusqlite::params![
+                    registration.id,
+                    registration.process.as_str(),
+                    operator,
+                    body,
+                    now
+                ],
+            )?;
+            append_audit(tx, now, &operator, action.code(), subject)
+        })?;
+        Ok(())
     }
 }

@@ -26,8 +26,19 @@ use serde_json::{Value, json};
 pub const SUPERVISOR: &str = "sup1";
 pub const SUPERVISOR_PASSWORD: &str = "supervisor-pass";
 pub const ATTRIBUTES: [&str; 13] = [
-    "leftThumb", "leftIndex", "leftMiddle", "leftRing", "leftLittle", "rightThumb",
-    "rightIndex", "rightMiddle", "rightRing", "rightLittle", "leftEye", "rightEye", "face",
+    "leftThumb",
+    "leftIndex",
+    "leftMiddle",
+    "leftRing",
+    "leftLittle",
+    "rightThumb",
+    "rightIndex",
+    "rightMiddle",
+    "rightRing",
+    "rightLittle",
+    "leftEye",
+    "rightEye",
+    "face",
 ];
 
 /// The pipeline's key pair, generated once per test binary.
@@ -152,7 +163,10 @@ impl Kit {
         let outcome = if output.status.success() {
             Ok(())
         } else {
-            Err(json["error"]["code"].as_str().unwrap_or("NO_JSON_ERROR").to_owned())
+            Err(json["error"]["code"]
+                .as_str()
+                .unwrap_or("NO_JSON_ERROR")
+                .to_owned())
         };
         assert_eq!(
             outcome,
@@ -163,7 +177,11 @@ impl Kit {
     }
 
     pub fn login(&self, id: &str, password: &str) {
-        self.check(&["login", "--user", id, "--password-stdin"], &format!("{password}\n"), Ok(()));
+        self.check(
+            &["login", "--user", id, "--password-stdin"],
+            &format!("{password}\n"),
+            Ok(()),
+        );
     }
 
     /// Writes a file for the resident and returns its path as text.
@@ -221,7 +239,10 @@ impl Kit {
             args.push("--biometric".into());
             args.push(format!(
                 "{attribute}={}:95",
-                self.file(&format!("{tag}-{attribute}.iso"), &payload(magic, record_bytes))
+                self.file(
+                    &format!("{tag}-{attribute}.iso"),
+                    &payload(magic, record_bytes)
+                )
             ));
         }
         args.push("--password-stdin".into());
