@@ -434,12 +434,11 @@ fn lost_and_biometric_correction_follow_their_own_specs() {
             .to_vec();
         args.extend(biometrics);
         args.push("--password-stdin".into());
-        let without_face: Vec<String> = args
+        let mut without_face: Vec<String> = args
             .iter()
             .filter(|a| !a.starts_with("face="))
             .cloned()
-            .collect::<Vec<_>>();
-        let mut without_face = without_face;
+            .collect();
         let at = without_face
             .iter()
             .rposition(|a| a == "--biometric")
