@@ -2,10 +2,13 @@
 //! plumbing they share: the data directory, passwords, the session token, and output (human
 //! text or `--json`).
 
+pub mod approve;
 pub mod audit;
 pub mod devices;
 pub mod init;
 pub mod operator;
+pub mod packets;
+pub mod register;
 mod schema;
 pub mod session;
 
@@ -50,6 +53,15 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// List the SBI biometric devices on this machine and whether they are trusted
     Devices(devices::DevicesArgs),
+    /// Register a resident from files (record, documents, ISO biometrics) and sign off
+    Register(Box<register::RegisterArgs>),
+    /// Stored packets: list, show, verify, trust the pipeline certificate
+    #[command(subcommand)]
+    Packets(packets::PacketsCommand),
+    /// Approve a pending registration, or all of them (supervisors)
+    Approve(approve::ApproveArgs),
+    /// Reject a pending registration with a reason (supervisors)
+    Reject(approve::RejectArgs),
     /// Identity schemas, UI specs and record validation.
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
@@ -67,6 +79,10 @@ impl Cli {
             Command::Whoami => session::whoami(&context),
             Command::Audit(command) => audit::run(&context, command),
             Command::Devices(args) => devices::run(&context, args),
+            Command::Register(args) => register::run(&context, *args),
+            Command::Packets(command) => packets::run(&context, command),
+            Command::Approve(args) => approve::approve(&context, args),
+            Command::Reject(args) => approve::reject(&context, args),
             Command::Schema(command) => {
                 return command.run().unwrap_or_else(|error| {
                     eprintln!("enrol: {error:#}");
