@@ -449,9 +449,20 @@ pub async fn patch(
     PathParam(id): PathParam,
     request: Request,
 ) -> Response {
-    match patch_inner(&state, &id, request).await {
-        Ok(response) => response,
-        Err(err) => tus_error(err),
+    // The append runs in its own task: hyper drops a handler whose client hung up, and the
+    // bytes that arrived before the cut must still be flushed and fsynced for the resume.
+    let task = tokio::spawn(async move { patch_inner(&state, &id, request).await });
+    match task.await {
+        Ok(Ok(response)) => response,
+        Ok(Err(err)) => tus_error(err),
+        Err(join) => {
+            tracing::error!(error = %join, "upload append task failed");
+            tus_error(AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "the upload could not be processed; retry from HEAD's offset",
+            ))
+        }
     }
 }
 
