@@ -359,3 +359,29 @@ impl Session {
         Err(last.unwrap_or(Error::NoSession))
     }
 }
+
+impl Session {
+    /// Installs the pipeline's encryption certificate (normally received by sync), which every
+    /// new packet is encrypted to. Supervisors and administrators only.
+    pub fn trust_pipeline_certificate(&mut self, pem: &str) -> Result<(), Error> {
+        self.authorize(Action::ManageOperators)?;
+        crate::packet::PipelineCertificate::from_pem(pem)?;
+        let actor = self.operator().id.clone();
+        self.write(|tx, now| {
+            tx.execute(
+                "INSERT INTO trusted_keys (purpose, pem, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (purpose) DO UPDATE SET pem = excluded.pem,
+                                                     updated_at = excluded.updated_at",
+                params![PIPELINE_CERTIFICATE, pem, now],
+            )?;
+            append_audit(
+                tx,
+                now,
+                &actor,
+                AuditAction::TrustedKeyChanged.code(),
+                PIPELINE_CERTIFICATE,
+            )
+        })?;
+        Ok(())
+    }
+}

@@ -42,7 +42,7 @@ impl Session {
         now: i64,
     ) -> Result<Session, Error> {
         let settings = load_settings(&store)?;
-        Ok(Session {
+        let mut session = Session {
             client,
             store,
             key,
@@ -50,7 +50,10 @@ impl Session {
             settings,
             last_activity: now,
             token_id: None,
-        })
+        };
+        // A crash between a packet's file and its row leaves an orphan file: removed here.
+        session.remove_orphan_packets()?;
+        Ok(session)
     }
 
     pub fn operator(&self) -> &Operator {
@@ -130,14 +133,19 @@ impl Session {
         let result = change(&tx, now)?;
         tx.commit()?;
         if let Some(head) = result.head() {
-            self.client.keyring().update(|keyring| {
-                if keyring.audit_head.is_none_or(|old| old.seq < head.seq) {
-                    keyring.audit_head = Some(head);
-                }
-                Ok(())
-            })?;
+            self.record_audit_head(head)?;
         }
         Ok(result)
+    }
+
+    /// Records a committed audit head in the slots file (never moving it backwards).
+    pub(crate) fn record_audit_head(&self, head: AuditHead) -> Result<(), Error> {
+        self.client.keyring().update(|keyring| {
+            if keyring.audit_head.is_none_or(|old| old.seq < head.seq) {
+                keyring.audit_head = Some(head);
+            }
+            Ok(())
+        })
     }
 
     pub(crate) fn store_transaction(&mut self) -> Result<Transaction<'_>, Error> {
