@@ -19,6 +19,7 @@ pub mod roles;
 pub mod seal;
 pub mod session;
 pub mod store;
+pub mod sync;
 pub mod token;
 
 pub use client::{Client, Options};
