@@ -45,6 +45,10 @@ impl Default for SyncOptions {
     }
 }
 
+/// Answered requests in a row that move no byte forward (announce, create, HEAD, refused
+/// PATCH) before a packet is left for the next run: a normal upload needs three.
+const MAX_STALLED_STEPS: u32 = 16;
+
 /// What happened to one packet in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PacketOutcome {
@@ -174,6 +178,7 @@ impl PacketRun<'_> {
         let random = SystemRandom::new();
         let mut failures = 0u32;
         let mut best_offset = 0u64;
+        let mut stalled = 0u32;
         loop {
             let now = session.client().now();
             match self.step(&phase, &bytes, now) {
@@ -198,6 +203,14 @@ impl PacketRun<'_> {
                     if offset > best_offset {
                         best_offset = offset;
                         failures = 0;
+                        stalled = 0;
+                    } else {
+                        stalled += 1;
+                        if stalled > MAX_STALLED_STEPS {
+                            return Err(SyncError::Protocol(
+                                "the upload makes no progress (the server keeps refusing or forgetting it)".into(),
+                            ));
+                        }
                     }
                     progress(Progress {
                         rid: &rid,
