@@ -20,6 +20,7 @@ pub mod sbi;
 pub mod seal;
 pub mod session;
 pub mod store;
+pub mod sync;
 pub mod token;
 
 pub use client::{Client, Options};

@@ -11,6 +11,7 @@ pub mod packets;
 pub mod register;
 mod schema;
 pub mod session;
+pub mod sync;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,10 @@ pub enum Command {
     /// Identity schemas, UI specs and record validation.
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
+    /// Send approved packets to the server, poll their statuses, apply retention
+    Sync(sync::SyncArgs),
+    /// Each packet's state: approval, upload, receipt, server status
+    Status,
 }
 
 impl Cli {
@@ -83,6 +88,8 @@ impl Cli {
             Command::Packets(command) => packets::run(&context, command),
             Command::Approve(args) => approve::approve(&context, args),
             Command::Reject(args) => approve::reject(&context, args),
+            Command::Sync(args) => sync::sync(&context, args),
+            Command::Status => sync::status(&context),
             Command::Schema(command) => {
                 return command.run().unwrap_or_else(|error| {
                     eprintln!("enrol: {error:#}");
@@ -155,7 +162,14 @@ impl Context {
         let code = error
             .chain()
             .find_map(|cause| cause.downcast_ref::<enrol_client::Error>())
-            .map_or("ERROR", enrol_client::Error::code);
+            .map(enrol_client::Error::code)
+            .or_else(|| {
+                error
+                    .chain()
+                    .find_map(|cause| cause.downcast_ref::<enrol_client::sync::SyncError>())
+                    .map(enrol_client::sync::SyncError::code)
+            })
+            .unwrap_or("ERROR");
         if self.json {
             let body =
                 serde_json::json!({"error": {"code": code, "message": format!("{error:#}")}});

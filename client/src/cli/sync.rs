@@ -1,0 +1,92 @@
+//! `enrol sync` (send approved packets, poll statuses, apply retention) and `enrol status`
+//! (each packet's true state).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use enrol_client::sync::{Progress, SyncOptions};
+
+use super::Context;
+
+#[derive(Args)]
+pub struct SyncArgs {
+    /// Server base URL (default: the one from the machine's enrolment)
+    #[arg(long)]
+    server: Option<String>,
+    /// Trust this server receipt key (Ed25519 PEM) first, for machines set up without an
+    /// enrolment file (supervisors)
+    #[arg(long)]
+    trust_server_key: Option<PathBuf>,
+}
+
+pub fn sync(context: &Context, args: SyncArgs) -> anyhow::Result<()> {
+    let mut session = context.session()?;
+    if let Some(path) = &args.trust_server_key {
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        session.trust_server_key(&pem)?;
+    }
+    let options = SyncOptions {
+        server: args.server,
+        ..SyncOptions::default()
+    };
+    let quiet = context.is_json();
+    let mut progress = |step: Progress<'_>| {
+        if !quiet {
+            let percent = (step.offset * 100).checked_div(step.size).unwrap_or(100);
+            eprint!("\r{} {:<10} {percent:>3}%", step.rid, step.phase);
+            if step.phase == "RECEIVED" {
+                eprintln!();
+            }
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let report = session.sync_packets(&options, &mut progress)?;
+    let failed = report.packets.iter().filter(|p| p.error.is_some()).count();
+    context.print(&report, || {
+        let mut lines: Vec<String> = report
+            .packets
+            .iter()
+            .filter_map(|p| {
+                p.error
+                    .as_ref()
+                    .map(|(code, message)| format!("{}: {message} [{code}]", p.rid))
+            })
+            .collect();
+        lines.push(format!(
+            "{} packet(s) received, {failed} left for the next sync, {} status change(s), {} file(s) removed",
+            report.packets.len() - failed,
+            report.statuses_changed,
+            report.deleted.len()
+        ));
+        lines.join("\n")
+    })?;
+    if failed > 0 {
+        anyhow::bail!("{failed} packet(s) could not be sent");
+    }
+    Ok(())
+}
+
+pub fn status(context: &Context) -> anyhow::Result<()> {
+    let mut session = context.session()?;
+    let statuses = session.packet_sync_statuses()?;
+    context.print(&statuses, || {
+        statuses
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {:<16} {:>9}/{:<9} {}{}",
+                    s.rid,
+                    s.phase,
+                    s.uploaded_bytes,
+                    s.size,
+                    s.server_status.as_deref().unwrap_or("-"),
+                    if s.deleted { " (file removed)" } else { "" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}

@@ -1,0 +1,207 @@
+//! Machine-signed HTTP to the sync server (blocking `ureq`, plain HTTP on the centre's network):
+//! every request carries the machine id, a timestamp, a nonce and an RSA signature over
+//! `enrol_schema::sync::signing_string`.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use enrol_schema::sync::{
+    ErrorBody, HEADER_MACHINE, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, signing_string,
+};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use super::SyncError;
+use super::plan::clock_skew;
+use crate::packet::MachineKey;
+use crate::packet::crypto::{base64_url, sign};
+
+/// Largest answer body read (JSON answers are small; packets only go up).
+const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
+
+/// One answer: status, the headers the engine reads, the body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The server's error body, or a stand-in when the body is not one.
+    pub fn error(&self) -> ErrorBody {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| ErrorBody {
+            code: format!("HTTP_{}", self.status),
+            message: String::from_utf8_lossy(&self.body)
+                .chars()
+                .take(200)
+                .collect(),
+            server_time: None,
+        })
+    }
+
+    /// The failure as a typed error: clock skew when the server says the timestamp is stale and
+    /// its clock differs from `local_now`; 5xx as transient; the rest as refusals.
+    pub fn failure(&self, local_now: i64) -> SyncError {
+        if self.status >= 500 {
+            return SyncError::Network(format!("server error {}", self.status));
+        }
+        let body = self.error();
+        if let Some(seconds) = body
+            .server_time
+            .as_deref()
+            .and_then(|server| clock_skew(local_now, server))
+        {
+            return SyncError::ClockSkew { seconds };
+        }
+        SyncError::Refused {
+            code: body.code,
+            message: body.message,
+        }
+    }
+}
+
+/// The signed HTTP connection to one server.
+pub struct Transport {
+    agent: ureq::Agent,
+    base: String,
+    machine_id: String,
+    key: MachineKey,
+    random: SystemRandom,
+}
+
+impl Transport {
+    pub fn new(base: &str, machine_id: &str, key: MachineKey, timeout: Duration) -> Transport {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build()
+            .into();
+        Transport {
+            agent,
+            base: base.trim_end_matches('/').to_owned(),
+            machine_id: machine_id.to_owned(),
+            key,
+            random: SystemRandom::new(),
+        }
+    }
+
+    /// Sends one signed request; `path` is the request target (absolute path and query).
+    /// Transport failures (refused, reset, timed out) are [`SyncError::Network`].
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        now_unix: i64,
+    ) -> Result<Answer, SyncError> {
+        let timestamp = time::OffsetDateTime::from_unix_timestamp(now_unix)
+            .ok()
+            .and_then(|at| {
+                at.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .ok_or_else(|| SyncError::Protocol("the local clock is out of range".into()))?;
+        let mut nonce = [0u8; 16];
+        self.random
+            .fill(&mut nonce)
+            .map_err(|_| SyncError::Protocol("no randomness for the nonce".into()))?;
+        let nonce = base64_url(&nonce);
+        let body_digest = hex_lower(ring::digest::digest(&ring::digest::SHA256, body).as_ref());
+        let message = signing_string(
+            method,
+            path,
+            &body_digest,
+            &timestamp,
+            &nonce,
+            &self.machine_id,
+        );
+        let signature = sign(&self.key, message.as_bytes()).map_err(crate::Error::from)?;
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header(HEADER_MACHINE, &self.machine_id)
+            .header(HEADER_TIMESTAMP, &timestamp)
+            .header(HEADER_NONCE, &nonce)
+            .header(HEADER_SIGNATURE, base64_url(&signature));
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let outcome = if body.is_empty() && matches!(method, "GET" | "HEAD") {
+            request
+                .body(())
+                .map_err(|error| SyncError::Protocol(error.to_string()))
+                .map(|request| self.agent.run(request))?
+        } else {
+            request
+                .body(body)
+                .map_err(|error| SyncError::Protocol(error.to_string()))
+                .map(|request| self.agent.run(request))?
+        };
+        let mut response = outcome.map_err(|error| SyncError::Network(error.to_string()))?;
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                value
+                    .to_str()
+                    .ok()
+                    .map(|value| (name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect();
+        let status = response.status().as_u16();
+        let body = if method == "HEAD" {
+            Vec::new()
+        } else {
+            response
+                .body_mut()
+                .with_config()
+                .limit(MAX_ANSWER_BYTES)
+                .read_to_vec()
+                .map_err(|error| SyncError::Network(error.to_string()))?
+        };
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// tus's `Upload-Checksum` value for a body.
+pub fn upload_checksum(body: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, body);
+    format!(
+        "sha256 {}",
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+    )
+}
+
+/// tus's `Upload-Metadata` value: `key base64(value)` pairs.
+pub fn upload_metadata(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(key, value)| {
+            format!(
+                "{key} {}",
+                base64::engine::general_purpose::STANDARD.encode(value)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

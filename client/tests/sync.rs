@@ -1,0 +1,363 @@
+//! Packet sync against the real `enrol-sync` server (in process, port 0, temp data dir):
+//! several packets with verified receipts, resume after connections cut mid-upload (through a
+//! proxy), idempotent re-sync, forged receipts refused, clock skew reported, retention.
+
+mod kit;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use enrol_client::clock::ManualClock;
+use enrol_client::roles::Role;
+use enrol_client::sync::{SyncError, SyncOptions, SyncReport};
+use enrol_client::{Client, Options, Session};
+use enrol_schema::sync::PacketState;
+use enrol_sync::admin::{self, MachineRegistration};
+use enrol_sync::config::Config;
+use enrol_sync::store::Centre;
+use kit::{ATTRIBUTES, Kit, SUPERVISOR, SUPERVISOR_PASSWORD, strs};
+use rsa::pkcs8::DecodePublicKey;
+
+/// The sync server on a loopback port, stopped when dropped.
+struct Server {
+    addr: SocketAddr,
+    state: enrol_sync::AppState,
+    runtime: tokio::runtime::Runtime,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts a server that knows the kit's centre and machine (approved, with its key).
+    fn start(kit: &Kit) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            admin_token: Some("admin-token-for-tests".into()),
+            ..Config::default()
+        };
+        let state = runtime.block_on(enrol_sync::App::open(config)).unwrap();
+        let spki = supervisor(kit).machine().unwrap().public_key_spki;
+        let public_key = rsa::RsaPublicKey::from_public_key_der(&spki).unwrap();
+        runtime.block_on(async {
+            admin::put_centre(
+                &state.store,
+                &Centre {
+                    id: "10001".into(),
+                    name: "Centre Mehdia".into(),
+                    active: true,
+                },
+            )
+            .await
+            .unwrap();
+            admin::register_machine(
+                &state.store,
+                &MachineRegistration {
+                    id: "10011".into(),
+                    centre_id: "10001".into(),
+                    name: "kit".into(),
+                    public_key_pem: enrol_client::packet::public_key_pem(&public_key).unwrap(),
+                    approve: true,
+                },
+            )
+            .await
+            .unwrap();
+        });
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        runtime.spawn(enrol_sync::serve(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        Server {
+            addr,
+            state,
+            runtime,
+            _stop: stop,
+            _dir: dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn key_pem(&self) -> String {
+        self.state.key.public_key_pem()
+    }
+
+    fn set_state(&self, rid: &str, state: PacketState) {
+        self.runtime
+            .block_on(admin::set_packet_state(&self.state.store, rid, state))
+            .unwrap();
+    }
+}
+
+/// A loopback proxy to `target` whose first `cuts` connections are closed after `budget` bytes
+/// from the client; later connections pass untouched.
+fn cutting_proxy(target: SocketAddr, cuts: usize, budget: usize) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let left = Arc::new(AtomicUsize::new(cuts));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(target) else {
+                continue;
+            };
+            let cut = left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            let limit = if cut { budget } else { usize::MAX };
+            let (mut up_from, mut up_to) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let mut passed = 0usize;
+                let mut buffer = [0u8; 8192];
+                loop {
+                    let n = match up_from.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let allowed = n.min(limit - passed);
+                    if up_to.write_all(&buffer[..allowed]).is_err() {
+                        break;
+                    }
+                    passed += allowed;
+                    if passed >= limit {
+                        break;
+                    }
+                }
+                let _ = up_from.shutdown(Shutdown::Both);
+                let _ = up_to.shutdown(Shutdown::Both);
+            });
+            let (mut down_from, mut down_to) = (server, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut down_from, &mut down_to);
+                let _ = down_to.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    addr
+}
+
+fn supervisor(kit: &Kit) -> Session {
+    kit.session(SUPERVISOR, SUPERVISOR_PASSWORD)
+}
+
+/// A session whose clock is `offset` seconds off the system clock.
+fn supervisor_at(kit: &Kit, offset: i64) -> Session {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let options = Options {
+        clock: Arc::new(ManualClock::starting_at(now + offset)),
+        ..kit.options()
+    };
+    Client::open(kit.data_dir(), options)
+        .unwrap()
+        .login(SUPERVISOR, SUPERVISOR_PASSWORD)
+        .unwrap()
+}
+
+/// A kit with `count` approved packets; returns their RIDs.
+fn approved_packets(count: usize) -> (Kit, Vec<String>) {
+    let kit = Kit::new();
+    kit.add("op1", &[Role::Operator]);
+    kit.login("op1", "op1-password");
+    let mut rids = Vec::new();
+    for index in 0..count {
+        let args = kit.resident(
+            &format!("r{index}"),
+            "Amara Test",
+            "1990/04/12",
+            "+123456789",
+            &ATTRIBUTES,
+            4_000,
+        );
+        let json = kit.check(&strs(&args), "op1-password\n", Ok(()));
+        rids.push(json["rid"].as_str().unwrap().to_owned());
+    }
+    kit.login(SUPERVISOR, SUPERVISOR_PASSWORD);
+    kit.check(
+        &["approve", "--all", "--password-stdin"],
+        &format!("{SUPERVISOR_PASSWORD}\n"),
+        Ok(()),
+    );
+    (kit, rids)
+}
+
+fn options(server: String) -> SyncOptions {
+    SyncOptions {
+        server: Some(server),
+        first_chunk: 32 * 1024,
+        ..SyncOptions::default()
+    }
+}
+
+fn sync(session: &mut Session, server: String) -> Result<SyncReport, SyncError> {
+    session.sync_packets(&options(server), &mut |_| {})
+}
+
+/// Each packet's phase and server status as `enrol status` shows them, checked against
+/// `expected` (RID, phase, server status).
+#[track_caller]
+fn check(session: &mut Session, expected: &[(&str, &str, Option<&str>)]) {
+    let mut actual: Vec<(String, String, Option<String>)> = session
+        .packet_sync_statuses()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.rid, s.phase, s.server_status))
+        .collect();
+    actual.sort();
+    let mut expected: Vec<(String, String, Option<String>)> = expected
+        .iter()
+        .map(|(rid, phase, status)| {
+            (
+                (*rid).to_owned(),
+                (*phase).to_owned(),
+                status.map(str::to_owned),
+            )
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn packets_sync_with_verified_receipts_resume_and_are_idempotent() {
+    let (kit, rids) = approved_packets(3);
+    let server = Server::start(&kit);
+    let mut session = supervisor(&kit);
+
+    // Without the server's key nothing is sent: receipts could not be checked.
+    let error = sync(&mut session, server.url()).unwrap_err();
+    assert_eq!(error.code(), "SYNC_NO_SERVER_KEY");
+
+    // A key that is not the server's: every receipt is refused, nothing is marked received.
+    let impostor =
+        enrol_sync::crypto::ServerKey::from_pkcs8(&enrol_sync::crypto::ServerKey::generate_pkcs8())
+            .unwrap();
+    session
+        .trust_server_key(&impostor.public_key_pem())
+        .unwrap();
+    let report = sync(&mut session, server.url()).unwrap();
+    assert_eq!(report.packets.len(), 3);
+    for packet in &report.packets {
+        let (code, _) = packet.error.as_ref().unwrap();
+        assert_eq!(code, "SYNC_RECEIPT_INVALID");
+        assert_eq!(session.packet_receipt(&packet.rid).unwrap(), None);
+    }
+    let uploading: Vec<_> = rids
+        .iter()
+        .map(|rid| (rid.as_str(), "UPLOADING", None))
+        .collect();
+    check(&mut session, &uploading);
+
+    // The real key; connections are cut after 100 kB twice: the upload resumes from the
+    // server's offset, and the packets already on the server come back with their receipts.
+    session.trust_server_key(&server.key_pem()).unwrap();
+    let proxy = cutting_proxy(server.addr, 2, 100_000);
+    let report = sync(&mut session, format!("http://{proxy}")).unwrap();
+    assert!(
+        report.packets.iter().all(|p| p.error.is_none()),
+        "{report:?}"
+    );
+    let received: Vec<_> = rids
+        .iter()
+        .map(|rid| (rid.as_str(), "RECEIVED", Some("RECEIVED")))
+        .collect();
+    check(&mut session, &received);
+    for rid in &rids {
+        let receipt = session.packet_receipt(rid).unwrap().unwrap();
+        let bytes = session.packet_bytes(rid).unwrap();
+        assert_eq!(receipt.size, bytes.len() as u64);
+        assert_eq!(
+            receipt.packet_hash,
+            enrol_sync::crypto::hex(
+                ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref(),
+                true
+            )
+        );
+    }
+
+    // Fresh packets through the cutting proxy resume mid-file, not from zero.
+    let (kit2, rids2) = approved_packets(1);
+    let server2 = Server::start(&kit2);
+    let mut session2 = supervisor(&kit2);
+    session2.trust_server_key(&server2.key_pem()).unwrap();
+    let proxy2 = cutting_proxy(server2.addr, 2, 100_000);
+    let report = sync(&mut session2, format!("http://{proxy2}")).unwrap();
+    let packet = &report.packets[0];
+    assert_eq!(packet.error, None);
+    assert!(
+        packet.resumed_from.iter().any(|offset| *offset > 0),
+        "{packet:?}"
+    );
+    let size = session2.packet_bytes(&rids2[0]).unwrap().len() as u64;
+    assert!(packet.bytes_sent < 2 * size, "{packet:?}");
+    check(&mut session2, &[(&rids2[0], "RECEIVED", Some("RECEIVED"))]);
+
+    // Syncing again sends nothing and changes nothing.
+    let report = sync(&mut session, server.url()).unwrap();
+    assert!(report.packets.is_empty());
+    check(&mut session, &received);
+
+    // The pipeline processes one packet: its status arrives with the next sync, and its file is
+    // removed only once the retention period has passed (the receipt stays).
+    server.set_state(&rids[0], PacketState::Processed);
+    let report = sync(&mut session, server.url()).unwrap();
+    assert_eq!(report.statuses_changed, 1);
+    assert!(report.deleted.is_empty());
+    assert!(session.prune_delivered().unwrap().is_empty());
+    drop(session);
+    let mut later = supervisor_at(&kit, 2 * 86_400);
+    assert_eq!(later.prune_delivered().unwrap(), [rids[0].clone()]);
+    assert!(later.packet_receipt(&rids[0]).unwrap().is_some());
+    assert!(later.packet_bytes(&rids[0]).is_err());
+    assert!(later.packet_bytes(&rids[1]).is_ok());
+}
+
+#[test]
+fn clock_skew_is_reported_with_a_clear_code() {
+    let (kit, rids) = approved_packets(1);
+    let server = Server::start(&kit);
+    supervisor(&kit)
+        .trust_server_key(&server.key_pem())
+        .unwrap();
+    let mut ahead = supervisor_at(&kit, 3600);
+    let error = ahead
+        .sync_packets(&options(server.url()), &mut |_| {})
+        .unwrap_err();
+    assert_eq!(error.code(), "SYNC_CLOCK_SKEW");
+    assert!(
+        error.to_string().contains("s ahead of the server's"),
+        "{error}"
+    );
+    let SyncError::ClockSkew { seconds } = error else {
+        panic!("{error}")
+    };
+    assert!((3590..=3610).contains(&seconds), "{seconds}");
+    drop(ahead);
+    check(&mut supervisor(&kit), &[(&rids[0], "APPROVED", None)]);
+
+    // With the right clock, through the CLI: `enrol sync`, then `enrol status`.
+    let report = kit.check(&["sync", "--server", &server.url()], "", Ok(()));
+    assert_eq!(report["packets"][0]["phase"], "RECEIVED");
+    assert_eq!(report["packets"][0]["error"], serde_json::Value::Null);
+    let status = kit.check(&["status"], "", Ok(()));
+    assert_eq!(status[0]["rid"], rids[0].as_str());
+    assert_eq!(status[0]["phase"], "RECEIVED");
+    assert_eq!(status[0]["server_status"], "RECEIVED");
+    check(
+        &mut supervisor(&kit),
+        &[(&rids[0], "RECEIVED", Some("RECEIVED"))],
+    );
+}
