@@ -147,6 +147,9 @@ impl Session {
                 "it was verified for another registration or operator",
             ));
         }
+        if !registration.exceptions.is_empty() && supervisor.is_none() {
+            return Err(RegistrationError::ExceptionNotAuthorised.into());
+        }
         let pipeline_pem = self.trusted_key(PIPELINE_CERTIFICATE)?.ok_or_else(|| {
             Error::invalid(
                 "pipeline certificate",
