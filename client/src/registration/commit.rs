@@ -48,23 +48,39 @@ pub struct Committed {
     pub manifest: SignedManifest,
 }
 
+/// Proof that [`Session::verify_sign_off`] accepted the passwords for one registration; spent by
+/// [`Session::commit_sign_off`]. Only the check can make one, and each commits at most once.
+#[derive(Debug)]
+pub struct VerifiedSignOff {
+    registration_id: String,
+    operator_id: String,
+    supervisor: Option<String>,
+}
+
 impl Session {
-    /// Signs a previewed registration off and commits its packet. Exactly one of two outcomes
-    /// survives any crash: the packet, its row, its manifest and REGISTERED status all exist, or
-    /// none does (the draft then remains and a consumed RID sequence is never reused).
+    /// Signs a previewed registration off and commits its packet: [`Session::verify_sign_off`]
+    /// then [`Session::commit_sign_off`]. Exactly one of two outcomes survives any crash: the
+    /// packet, its row, its manifest and REGISTERED status all exist, or none does (the draft
+    /// then remains and a consumed RID sequence is never reused).
     pub fn sign_off(
         &mut self,
         registration: &Registration,
         form: &Form,
         sign_off: SignOff<'_>,
     ) -> Result<Committed, Error> {
-        self.authorize(Action::Register)?;
-        if registration.operator_id != self.operator().id {
-            return Err(RegistrationError::DraftOwner(registration.operator_id.clone()).into());
-        }
-        if registration.step != Step::Previewed {
-            return Err(RegistrationError::StepOrder("the preview").into());
-        }
+        let verified = self.verify_sign_off(registration, sign_off)?;
+        self.commit_sign_off(registration, form, verified)
+    }
+
+    /// The authentication half of the sign-off: the operator's password again (and a
+    /// supervisor's when there are biometric exceptions), failures audited and counted towards
+    /// the lockout.
+    pub fn verify_sign_off(
+        &mut self,
+        registration: &Registration,
+        sign_off: SignOff<'_>,
+    ) -> Result<VerifiedSignOff, Error> {
+        self.check_ready_to_commit(registration)?;
         let operator_id = self.operator().id.clone();
         if let Err(error) = self.check_password_again(&operator_id, sign_off.password) {
             self.audit(AuditAction::SignOffFailed, &registration.id)?;
@@ -92,7 +108,48 @@ impl Session {
             )?;
             Some(id.to_owned())
         };
+        Ok(VerifiedSignOff {
+            registration_id: registration.id.clone(),
+            operator_id,
+            supervisor,
+        })
+    }
 
+    fn check_ready_to_commit(&mut self, registration: &Registration) -> Result<(), Error> {
+        self.authorize(Action::Register)?;
+        if registration.operator_id != self.operator().id {
+            return Err(RegistrationError::DraftOwner(registration.operator_id.clone()).into());
+        }
+        if registration.step != Step::Previewed {
+            return Err(RegistrationError::StepOrder("the preview").into());
+        }
+        Ok(())
+    }
+
+    /// Packet creation for a verified sign-off: the RID sequence, build + seal, and the atomic
+    /// commit of the file, its row, the manifest, REGISTERED status, the audit entries and the
+    /// draft's removal.
+    pub fn commit_sign_off(
+        &mut self,
+        registration: &Registration,
+        form: &Form,
+        verified: VerifiedSignOff,
+    ) -> Result<Committed, Error> {
+        self.check_ready_to_commit(registration)?;
+        let VerifiedSignOff {
+            registration_id,
+            operator_id,
+            supervisor,
+        } = verified;
+        if registration_id != registration.id || operator_id != self.operator().id {
+            return Err(Error::invalid(
+                "sign-off",
+                "it was verified for another registration or operator",
+            ));
+        }
+        if !registration.exceptions.is_empty() && supervisor.is_none() {
+            return Err(RegistrationError::ExceptionNotAuthorised.into());
+        }
         let pipeline_pem = self.trusted_key(PIPELINE_CERTIFICATE)?.ok_or_else(|| {
             Error::invalid(
                 "pipeline certificate",
@@ -135,7 +192,6 @@ impl Session {
         let manifest_json = serde_json::to_string(&sealed.signed_manifest)
             .map_err(|error| Error::invalid("manifest", error.to_string()))?;
         let rid = input.rid.as_str().to_owned();
-        let registration_id = registration.id.clone();
         let process = registration.process.as_str();
         let (summary, ()) = self.commit_packet(
             &rid,

@@ -34,7 +34,12 @@ pub struct CapturedDocument {
     pub category: String,
     pub type_code: String,
     pub format: String,
-    #[serde(with = "base64_bytes")]
+    /// Kept as a draft attachment, not in the body (read from it only for older drafts).
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "base64_bytes::deserialize"
+    )]
     pub bytes: Vec<u8>,
 }
 
@@ -47,7 +52,12 @@ pub struct CapturedBiometric {
     pub retries: u32,
     pub forced: bool,
     pub captured_at: i64,
-    #[serde(with = "base64_bytes")]
+    /// Kept as a draft attachment, not in the body (read from it only for older drafts).
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "base64_bytes::deserialize"
+    )]
     pub iso: Vec<u8>,
 }
 
@@ -104,6 +114,37 @@ impl Registration {
             exceptions: Vec::new(),
             gps: None,
         }
+    }
+
+    /// The bulky captures by attachment name: documents and ISO records, stored beside the
+    /// draft body as their own rows.
+    pub(crate) fn attachments(&self) -> impl Iterator<Item = (String, &[u8])> {
+        let documents = self
+            .documents
+            .iter()
+            .map(|doc| (format!("document/{}", doc.field), doc.bytes.as_slice()));
+        let biometrics = self.biometrics.iter().map(|bio| {
+            (
+                format!("biometric/{}/{}", bio.field, bio.attribute),
+                bio.iso.as_slice(),
+            )
+        });
+        documents.chain(biometrics)
+    }
+
+    /// The same captures, to fill in when a draft is loaded.
+    pub(crate) fn attachments_mut(&mut self) -> impl Iterator<Item = (String, &mut Vec<u8>)> {
+        let documents = self
+            .documents
+            .iter_mut()
+            .map(|doc| (format!("document/{}", doc.field), &mut doc.bytes));
+        let biometrics = self.biometrics.iter_mut().map(|bio| {
+            (
+                format!("biometric/{}/{}", bio.field, bio.attribute),
+                &mut bio.iso,
+            )
+        });
+        documents.chain(biometrics)
     }
 
     fn advance(
@@ -395,15 +436,11 @@ fn check_attribute(
     Ok(parsed)
 }
 
-/// Byte fields as base64 text inside the JSON draft.
+/// Byte fields as base64 text inside the JSON body of drafts saved before attachments.
 mod base64_bytes {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&STANDARD.encode(bytes))
-    }
+    use serde::{Deserialize, Deserializer};
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         let text = <&str>::deserialize(deserializer)?;

@@ -10,7 +10,7 @@ mod error;
 mod form;
 mod steps;
 
-pub use commit::{Committed, RID_SEQUENCE, SignOff};
+pub use commit::{Committed, RID_SEQUENCE, SignOff, VerifiedSignOff};
 pub use documents::DocumentFormat;
 pub use draft::{CapturedBiometric, CapturedDocument, Exception, Preview, Registration, Step};
 pub use error::RegistrationError;

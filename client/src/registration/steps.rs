@@ -2,6 +2,8 @@
 //! of [`Registration`], saves the draft in the encrypted store (so it survives a restart) and
 //! audits the step by draft id and step name only.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use enrol_schema::packet::Process;
 use serde_json::{Map, Value};
 use time::{Date, OffsetDateTime};
@@ -31,7 +33,12 @@ impl Session {
         let registration =
             Registration::new(id, process, self.operator().id.clone(), self.client().now());
         let subject = registration.id.clone();
-        self.save_registration(&registration, AuditAction::RegistrationStarted, &subject)?;
+        self.save_registration(
+            None,
+            &registration,
+            AuditAction::RegistrationStarted,
+            &subject,
+        )?;
         Ok(registration)
     }
 
@@ -43,8 +50,25 @@ impl Session {
         if draft.operator_id != self.operator().id {
             return Err(RegistrationError::DraftOwner(draft.operator_id).into());
         }
-        serde_json::from_slice(&draft.body)
-            .map_err(|_| RegistrationError::DraftDamaged(draft.id).into())
+        let mut registration: Registration = serde_json::from_slice(&draft.body)
+            .map_err(|_| RegistrationError::DraftDamaged(draft.id.clone()))?;
+        let mut stmt = self
+            .store()
+            .conn()
+            .prepare("SELECT name, bytes FROM draft_attachments WHERE draft_id = ?1")?;
+        let mut stored: BTreeMap<String, Vec<u8>> = stmt
+            .query_map([&draft.id], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (name, bytes) in registration.attachments_mut() {
+            match stored.remove(&name) {
+                Some(saved) => *bytes = saved,
+                None if bytes.is_empty() => {
+                    return Err(RegistrationError::DraftDamaged(draft.id).into());
+                }
+                None => {}
+            }
+        }
+        Ok(registration)
     }
 
     /// Demographics step.
@@ -179,23 +203,37 @@ impl Session {
         let mut next = registration.clone();
         change(&mut next)?;
         let subject = format!("{}:{name}", next.id);
-        self.save_registration(&next, AuditAction::RegistrationStep, &subject)?;
+        self.save_registration(
+            Some(registration),
+            &next,
+            AuditAction::RegistrationStep,
+            &subject,
+        )?;
         *registration = next;
         Ok(())
     }
 
-    /// Saves the draft and its audit entry in one transaction.
+    /// Saves the draft and its audit entry in one transaction. The body is small JSON; each
+    /// document and ISO record is its own attachment row, written only when it is new or changed
+    /// since `previous` (the draft as last saved) and removed when it is gone, so a step writes
+    /// what it captured rather than the whole registration again.
     fn save_registration(
         &mut self,
+        previous: Option<&Registration>,
         registration: &Registration,
         action: AuditAction,
         subject: &str,
     ) -> Result<(), Error> {
         let body = serde_json::to_vec(registration)
             .map_err(|error| Error::invalid("draft", error.to_string()))?;
-        if body.len() > MAX_DRAFT_BYTES {
+        let attachments: BTreeMap<String, &[u8]> = registration.attachments().collect();
+        let size = body.len() + attachments.values().map(|bytes| bytes.len()).sum::<usize>();
+        if size > MAX_DRAFT_BYTES {
             return Err(RegistrationError::TooLarge(MAX_DRAFT_BYTES as u64).into());
         }
+        let previous: BTreeMap<String, &[u8]> = previous
+            .map(|previous| previous.attachments().collect())
+            .unwrap_or_default();
         let operator = self.operator().id.clone();
         self.write(|tx, now| {
             tx.execute(
@@ -211,6 +249,29 @@ impl Session {
                     now
                 ],
             )?;
+            let stored: BTreeSet<String> = tx
+                .prepare("SELECT name FROM draft_attachments WHERE draft_id = ?1")?
+                .query_map([&registration.id], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            for (name, bytes) in &attachments {
+                if stored.contains(name) && previous.get(name) == Some(bytes) {
+                    continue;
+                }
+                tx.execute(
+                    "INSERT INTO draft_attachments (draft_id, name, bytes) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (draft_id, name) DO UPDATE SET bytes = excluded.bytes",
+                    rusqlite::params![registration.id, name, bytes],
+                )?;
+            }
+            for name in stored
+                .iter()
+                .filter(|name| !attachments.contains_key(*name))
+            {
+                tx.execute(
+                    "DELETE FROM draft_attachments WHERE draft_id = ?1 AND name = ?2",
+                    [&registration.id, name],
+                )?;
+            }
             append_audit(tx, now, &operator, action.code(), subject)
         })?;
         Ok(())

@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_packet_manifests.sql"),
     include_str!("../../migrations/0003_packet_sync.sql"),
+    include_str!("../../migrations/0004_draft_attachments.sql"),
 ];
 
 /// Applies the missing migrations, each in its own transaction with its version bump.
