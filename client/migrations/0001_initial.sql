@@ -21,12 +21,13 @@ CREATE TABLE trusted_keys (
 ) STRICT;
 
 -- Versioned configuration received from the server or the enrolment file: centre, machine,
--- master data, identity schema, UI specs.
+-- master data, identity schema, UI specs. The body is NULL while only the version is known (an
+-- enrolment file names the versions; sync downloads the content).
 CREATE TABLE config_cache (
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
     version TEXT NOT NULL,
-    body BLOB NOT NULL,
+    body BLOB,
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (kind, name)
 ) STRICT;

@@ -66,10 +66,6 @@ impl Client {
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     pub fn db_path(&self) -> PathBuf {
         self.dir.join("enrol.db")
     }
@@ -119,14 +115,14 @@ impl Client {
                 return Ok(Attempt::Unlocked(key));
             }
             slot.failed_logins += 1;
-            keyring.push_event(now, operator, AuditAction::LoginFailed.code());
-            let Some(slot) = keyring.slots.get_mut(operator) else {
-                return Ok(Attempt::Wrong);
-            };
-            if slot.failed_logins >= policy.max_failures {
-                let until = now + i64::from(policy.lockout_minutes) * 60;
+            let locked_until = (slot.failed_logins >= policy.max_failures)
+                .then(|| now + i64::from(policy.lockout_minutes) * 60);
+            if locked_until.is_some() {
                 slot.failed_logins = 0;
-                slot.locked_until = Some(until);
+                slot.locked_until = locked_until;
+            }
+            keyring.push_event(now, operator, AuditAction::LoginFailed.code());
+            if let Some(until) = locked_until {
                 keyring.push_event(now, operator, AuditAction::LoginLocked.code());
                 return Ok(Attempt::Locked(until));
             }

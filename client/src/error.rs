@@ -51,6 +51,10 @@ pub enum Error {
     Enrolment(String),
     #[error("cryptography failure: {0}")]
     Crypto(&'static str),
+    #[error(transparent)]
+    Registration(#[from] crate::registration::RegistrationError),
+    #[error("packet: {0}")]
+    Packet(#[from] crate::packet::PacketError),
 }
 
 impl Error {
@@ -77,6 +81,8 @@ impl Error {
             Error::Frozen(reason) => reason.code(),
             Error::Enrolment(_) => "ENROLMENT_FILE",
             Error::Crypto(_) => "CRYPTO",
+            Error::Registration(error) => error.code(),
+            Error::Packet(error) => error.code(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Enrol's client core: everything an operator or supervisor does, offline first. The `enrol`
 //! CLI and the desktop app are thin shells over this library.
 
+pub mod approval;
 pub mod audit;
 pub mod client;
 pub mod clock;
@@ -12,6 +13,8 @@ pub mod machine;
 pub mod operators;
 pub mod packet;
 pub mod packet_store;
+pub mod reauth;
+pub mod registration;
 pub mod roles;
 pub mod seal;
 pub mod session;

@@ -101,9 +101,10 @@ pub fn init(dir: &Path, request: &InitRequest, options: Options) -> Result<Sessi
         .map_err(|error| Error::invalid("settings", error.to_string()))?;
     create_private_dir(dir)?;
     let client = Client::new(dir, options);
-    if client.keyring().exists() || client.db_path().exists() {
+    if client.keyring().exists() {
         return Err(Error::AlreadyInitialised(dir.to_owned()));
     }
+    set_aside_orphaned_database(&client, client.now())?;
     let key = DbKey::generate()?;
     let signing_key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
         .map_err(|_| Error::Crypto("RSA key generation failed"))?;
@@ -127,6 +128,20 @@ pub fn init(dir: &Path, request: &InitRequest, options: Options) -> Result<Sessi
             Err(error)
         }
     }
+}
+
+/// A database without a slots file is what an `init` killed before its end leaves: no key opens
+/// it any more. It is renamed (never deleted) so that the new `init` can proceed.
+fn set_aside_orphaned_database(client: &Client, stamp: i64) -> Result<(), Error> {
+    let db = client.db_path();
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let from = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+        if from.exists() {
+            let to = format!("{}.orphaned-{stamp}{suffix}", db.display());
+            fs::rename(&from, &to).map_err(|error| Error::io(&from, error))?;
+        }
+    }
+    Ok(())
 }
 
 fn populate(
@@ -211,7 +226,7 @@ fn populate(
         ] {
             tx.execute(
                 "INSERT INTO config_cache (kind, name, version, body, updated_at)
-                 VALUES (?1, 'default', ?2, x'', ?3)",
+                 VALUES (?1, 'default', ?2, NULL, ?3)",
                 params![kind, version, now],
             )?;
         }
@@ -342,5 +357,31 @@ impl Session {
             }
         }
         Err(last.unwrap_or(Error::NoSession))
+    }
+}
+
+impl Session {
+    /// Installs the pipeline's encryption certificate (normally received by sync), which every
+    /// new packet is encrypted to. Supervisors and administrators only.
+    pub fn trust_pipeline_certificate(&mut self, pem: &str) -> Result<(), Error> {
+        self.authorize(Action::ManageOperators)?;
+        crate::packet::PipelineCertificate::from_pem(pem)?;
+        let actor = self.operator().id.clone();
+        self.write(|tx, now| {
+            tx.execute(
+                "INSERT INTO trusted_keys (purpose, pem, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (purpose) DO UPDATE SET pem = excluded.pem,
+                                                     updated_at = excluded.updated_at",
+                params![PIPELINE_CERTIFICATE, pem, now],
+            )?;
+            append_audit(
+                tx,
+                now,
+                &actor,
+                AuditAction::TrustedKeyChanged.code(),
+                PIPELINE_CERTIFICATE,
+            )
+        })?;
+        Ok(())
     }
 }

@@ -1,11 +1,11 @@
 //! Where sealed packets are kept: the bytes (already encrypted to the pipeline by the packet
-//! builder) in `packets/<rid>.pkt`, written atomically and referenced from the `packets` table by
-//! SHA-256 and size; the metadata rows are what the packet list pages through. Also the freeze
+//! builder) in `packets/<packetId>.zip` (MOSIP's name, as uploaded and exported), written inside
+//! the transaction that records them and referenced from the `packets` table by SHA-256 and size; the metadata rows are what the packet list pages through. Also the freeze
 //! check that guards the start of a registration, and the crash-safe RID sequence.
 
 use std::fs;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 
 use crate::audit::AuditAction;
@@ -35,6 +35,12 @@ pub struct PageCursor {
     pub rid: String,
 }
 
+/// The one name of a packet file: `<packetId>.zip`, as [`crate::packet::write_packet_file`]
+/// writes it and as MOSIP uploads and exports it.
+pub fn packet_file_name(packet_id: &str) -> String {
+    format!("{packet_id}.zip")
+}
+
 /// RIDs are digits only; this keeps them safe as file names.
 fn check_rid(rid: &str) -> Result<(), Error> {
     if rid.len() == 29 && rid.chars().all(|c| c.is_ascii_digit()) {
@@ -45,55 +51,148 @@ fn check_rid(rid: &str) -> Result<(), Error> {
 }
 
 impl Session {
-    /// Stores a sealed packet: the file first (atomic), then its row and audit entry in one
-    /// transaction; if the row cannot be written the file is removed again.
+    /// Stores a sealed packet as `packets/<packet_id>.zip` with its row and audit entry; see
+    /// [`Session::commit_packet`].
     pub fn store_packet(
         &mut self,
         rid: &str,
         registration_id: &str,
+        packet_id: &str,
         sealed: &[u8],
     ) -> Result<PacketSummary, Error> {
+        self.commit_packet(rid, registration_id, packet_id, sealed, |_, _| Ok(()))
+            .map(|(summary, ())| summary)
+    }
+
+    /// Commits a packet atomically: inside one immediate transaction (which holds the store's
+    /// write lock, so [`Session::remove_orphan_packets`] cannot run meanwhile) the file is
+    /// written durably (temp, fsync, rename, fsync of the folder), then its row, whatever `also`
+    /// writes and the audit entry; the commit makes it exist. A failure before the commit
+    /// removes the file; a crash leaves at most an orphan file, which the next session removes.
+    pub(crate) fn commit_packet<T>(
+        &mut self,
+        rid: &str,
+        registration_id: &str,
+        packet_id: &str,
+        sealed: &[u8],
+        also: impl FnOnce(&Transaction<'_>, i64) -> Result<T, Error>,
+    ) -> Result<(PacketSummary, T), Error> {
         self.authorize(Action::Register)?;
         check_rid(rid)?;
+        if packet_id.len() > 64
+            || !packet_id.starts_with(rid)
+            || !packet_id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return Err(Error::invalid(
+                "packet id",
+                "a packet id is the RID followed by '-', '_' and digits",
+            ));
+        }
         let folder = self.client().packets_dir();
         create_private_dir(&folder)?;
-        let file_name = format!("{rid}.pkt");
+        let file_name = packet_file_name(packet_id);
         let path = folder.join(&file_name);
-        if path.exists() {
+        let disk = self.client().options().disk.clone();
+        let actor = self.operator().id.clone();
+        let now = self.client().now();
+        let size = sealed.len() as u64;
+        let digest = ring::digest::digest(&ring::digest::SHA256, sealed);
+        let tx = self.store_transaction()?;
+        let exists: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM packets WHERE rid = ?1",
+            [rid],
+            |row| row.get(0),
+        )?;
+        if exists || path.exists() {
             return Err(Error::invalid(
                 "rid",
                 format!("packet {rid} already exists"),
             ));
         }
-        self.client().options().disk.write_atomic(&path, sealed)?;
-        let digest = ring::digest::digest(&ring::digest::SHA256, sealed);
-        let actor = self.operator().id.clone();
-        let size = sealed.len() as u64;
-        let written = self.write(|tx, now| {
+        let written = (|| {
+            disk.write_atomic(&path, sealed)?;
             tx.execute(
                 "INSERT INTO packets (rid, registration_id, file_name, sha256, size, created_at, approval)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
                 params![rid, registration_id, file_name, digest.as_ref(), size, now],
             )?;
-            let head = append_audit(tx, now, &actor, AuditAction::PacketCreated.code(), rid)?;
-            Ok((now, head))
-        });
-        match written {
-            Ok((created_at, _)) => Ok(PacketSummary {
-                rid: rid.to_owned(),
-                registration_id: registration_id.to_owned(),
-                size,
-                created_at,
-                approval: "pending".into(),
-                exported_at: None,
-                uploaded_at: None,
-                server_status: None,
-            }),
+            let extra = also(&tx, now)?;
+            let head = append_audit(&tx, now, &actor, AuditAction::PacketCreated.code(), rid)?;
+            tx.commit()?;
+            Ok((extra, head))
+        })();
+        let (extra, head) = match written {
+            Ok(done) => done,
             Err(error) => {
                 let _ = fs::remove_file(&path);
-                Err(error)
+                return Err(error);
+            }
+        };
+        self.record_audit_head(head)?;
+        let summary = PacketSummary {
+            rid: rid.to_owned(),
+            registration_id: registration_id.to_owned(),
+            size,
+            created_at: now,
+            approval: "pending".into(),
+            exported_at: None,
+            uploaded_at: None,
+            server_status: None,
+        };
+        Ok((summary, extra))
+    }
+
+    /// Removes packet files that have no row (left by a crash between the file write and the
+    /// commit) and stray temporary files. Runs under the store's write lock, so a packet being
+    /// committed by another process is never mistaken for an orphan.
+    pub(crate) fn remove_orphan_packets(&mut self) -> Result<(), Error> {
+        let folder = self.client().packets_dir();
+        let entries = match fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(Error::io(&folder, error)),
+        };
+        let names: Vec<String> = entries
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let actor = self.operator().id.clone();
+        let now = self.client().now();
+        let tx = self.store_transaction()?;
+        let mut head = None;
+        for name in names {
+            let temporary = name.starts_with('.') && name.ends_with(".tmp");
+            let orphan = !temporary
+                && !tx.query_row(
+                    "SELECT count(*) > 0 FROM packets WHERE file_name = ?1 AND rid = ?2",
+                    params![name, name.get(..29).unwrap_or_default()],
+                    |row| row.get::<_, bool>(0),
+                )?;
+            if temporary || orphan {
+                let path = folder.join(&name);
+                fs::remove_file(&path).map_err(|error| Error::io(&path, error))?;
+            }
+            if orphan {
+                let subject: String = name.chars().take(29).collect();
+                head = Some(append_audit(
+                    &tx,
+                    now,
+                    &actor,
+                    AuditAction::OrphanRemoved.code(),
+                    &subject,
+                )?);
             }
         }
+        tx.commit()?;
+        if let Some(head) = head {
+            self.record_audit_head(head)?;
+        }
+        Ok(())
     }
 
     /// One page of the packet list, newest first, after `cursor` (keyset pagination on an index,
@@ -219,4 +318,26 @@ pub fn query_page(
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+impl Session {
+    /// Opens a stored packet with the pipeline's private key and verifies it against the
+    /// machine's public key (the reader's checks: hashes, signatures, layout).
+    pub fn open_packet(
+        &mut self,
+        rid: &str,
+        pipeline: &crate::packet::PipelineKey,
+    ) -> Result<crate::packet::OpenedPacket, Error> {
+        use rsa::pkcs8::DecodePublicKey;
+        let bytes = self.packet_bytes(rid)?;
+        let machine = self.machine()?;
+        let public_key = rsa::RsaPublicKey::from_public_key_der(&machine.public_key_spki)
+            .map_err(|_| Error::Crypto("the stored machine public key is unreadable"))?;
+        Ok(crate::packet::open(
+            &bytes,
+            pipeline,
+            &public_key,
+            &crate::packet::Limits::default(),
+        )?)
+    }
 }

@@ -42,7 +42,7 @@ impl Session {
         now: i64,
     ) -> Result<Session, Error> {
         let settings = load_settings(&store)?;
-        Ok(Session {
+        let mut session = Session {
             client,
             store,
             key,
@@ -50,7 +50,10 @@ impl Session {
             settings,
             last_activity: now,
             token_id: None,
-        })
+        };
+        // A crash between a packet's file and its row leaves an orphan file: removed here.
+        session.remove_orphan_packets()?;
+        Ok(session)
     }
 
     pub fn operator(&self) -> &Operator {
@@ -115,14 +118,19 @@ impl Session {
         let result = change(&tx, now)?;
         tx.commit()?;
         if let Some(head) = result.head() {
-            self.client.keyring().update(|keyring| {
-                if keyring.audit_head.is_none_or(|old| old.seq < head.seq) {
-                    keyring.audit_head = Some(head);
-                }
-                Ok(())
-            })?;
+            self.record_audit_head(head)?;
         }
         Ok(result)
+    }
+
+    /// Records a committed audit head in the slots file (never moving it backwards).
+    pub(crate) fn record_audit_head(&self, head: AuditHead) -> Result<(), Error> {
+        self.client.keyring().update(|keyring| {
+            if keyring.audit_head.is_none_or(|old| old.seq < head.seq) {
+                keyring.audit_head = Some(head);
+            }
+            Ok(())
+        })
     }
 
     pub(crate) fn store_transaction(&mut self) -> Result<Transaction<'_>, Error> {
@@ -144,17 +152,7 @@ impl Session {
         let mut stmt = self.store.conn().prepare(
             "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq",
         )?;
-        let rows = stmt.query_map([], |row| {
-            Ok(AuditEntry {
-                seq: row.get(0)?,
-                at: row.get(1)?,
-                actor: row.get(2)?,
-                action: row.get(3)?,
-                subject: row.get(4)?,
-                prev_hash: hash_column(row, 5)?,
-                hash: hash_column(row, 6)?,
-            })
-        })?;
+        let rows = stmt.query_map([], entry_from_row)?;
         let mut failure = None;
         let entries = rows.map_while(|row| row.map_err(|error| failure = Some(error)).ok());
         let outcome = audit::verify(entries, recorded.as_ref());
@@ -162,6 +160,22 @@ impl Session {
             Some(error) => Err(error.into()),
             None => Ok(outcome),
         }
+    }
+
+    /// Up to `limit` audit entries after sequence number `after`, oldest first: what the packet
+    /// builder copies into a packet's `audit.json` (operators registering, or auditors).
+    pub fn audit_entries_after(
+        &mut self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, Error> {
+        self.authorize_any(&[Action::Register, Action::VerifyAudit])?;
+        let mut stmt = self.store.conn().prepare_cached(
+            "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit.min(10_000)], entry_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Records a login: the failed-login events kept in the slots file while the database was
@@ -264,6 +278,18 @@ fn last_audit_head(conn: &rusqlite::Connection) -> Result<Option<AuditHead>, Err
             },
         )
         .optional()?)
+}
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.get(0)?,
+        at: row.get(1)?,
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        subject: row.get(4)?,
+        prev_hash: hash_column(row, 5)?,
+        hash: hash_column(row, 6)?,
+    })
 }
 
 fn hash_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<[u8; 32]> {

@@ -383,3 +383,64 @@ fn init_from_an_enrolment_file() {
         Err("ERROR"),
     );
 }
+
+#[test]
+fn killing_enrol_at_any_instant_leaves_a_consistent_store() {
+    let enrol = Enrol::new();
+    enrol.init();
+    let login = enrol.check(
+        &["login", "--user", "sup1", "--password-stdin"],
+        "sup1-password\n",
+        Ok(()),
+    );
+    let token = login["token"].as_str().unwrap().to_owned();
+    for round in 0..24u64 {
+        let id = format!("op{round}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_enrol"))
+            .args(["operator", "add", "--user", &id, "--name", &id])
+            .env("ENROL_HOME", enrol.data_dir())
+            .env("XDG_RUNTIME_DIR", enrol.runtime.path())
+            .env("ENROL_SESSION", &token)
+            .env("ENROL_NEW_PASSWORD", format!("{id}-password"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread the kills over the whole command (start-up, key derivation, commits, slot write).
+        std::thread::sleep(std::time::Duration::from_millis(round * 13 % 300));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let as_sup = [("ENROL_SESSION", token.as_str())];
+    let verify = enrol.check_env(&["audit", "verify"], "", &as_sup, Ok(()));
+    assert_eq!(verify["ok"], true);
+    let list = enrol.check_env(&["operator", "list"], "", &as_sup, Ok(()));
+    for entry in list.as_array().unwrap() {
+        let id = entry["id"].as_str().unwrap();
+        if id == "sup1" {
+            continue;
+        }
+        // Every operator that reached the database can log in, or gets a slot from a reset
+        // when the kill came between the commit and the slot write.
+        let password = format!("{id}-password\n");
+        let login = enrol.run(&["login", "--user", id, "--password-stdin"], &password, &[]);
+        if !login.status.success() {
+            enrol.check_env(
+                &["operator", "passwd", "--user", id, "--password-stdin"],
+                &password,
+                &as_sup,
+                Ok(()),
+            );
+            enrol.check(
+                &["login", "--user", id, "--password-stdin"],
+                &password,
+                Ok(()),
+            );
+        }
+    }
+    enrol.check(
+        &["login", "--user", "sup1", "--password-stdin"],
+        "sup1-password\n",
+        Ok(()),
+    );
+}

@@ -103,7 +103,12 @@ fn the_store_refuses_new_registrations_when_frozen() {
     for n in 0..3 {
         let rid = format!("1000110011{n:05}{}", "20261128120000");
         session
-            .store_packet(&rid, &format!("reg-{n}"), b"sealed bytes")
+            .store_packet(
+                &rid,
+                &format!("reg-{n}"),
+                &format!("{rid}-1"),
+                b"sealed bytes",
+            )
             .unwrap();
     }
     let frozen = session.check_not_frozen().unwrap_err();

@@ -85,3 +85,24 @@ fn an_enrolment_file_needs_the_installer_listed_with_the_right_password() {
     let supervisor = InitRequest::from_enrolment(enrolment(), SUPERVISOR, "sup1-password".into());
     assert!(supervisor.is_ok());
 }
+
+#[test]
+fn an_init_killed_before_its_end_does_not_block_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("enrol.db"), vec![0u8; 8192]).unwrap();
+    std::fs::write(dir.path().join("enrol.db-wal"), b"frames").unwrap();
+    let options = Fixture::new().options();
+    let mut session = init(
+        dir.path(),
+        &init_request(RegistrationSettings::default()),
+        options,
+    )
+    .unwrap();
+    assert!(session.verify_audit().unwrap().is_ok());
+    let names: Vec<String> = support::files_under(dir.path())
+        .iter()
+        .filter_map(|path| path.file_name()?.to_str().map(str::to_owned))
+        .filter(|name| name.contains("orphaned"))
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}

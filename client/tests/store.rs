@@ -102,6 +102,28 @@ fn a_damaged_database_gives_a_typed_error() {
 }
 
 #[test]
+fn a_damaged_slots_file_gives_a_typed_error() {
+    let fixture = Fixture::new();
+    let keyring = fixture.path().join("keyring.json");
+    let text = fs::read_to_string(&keyring).unwrap();
+    fs::write(&keyring, &text[..text.len() / 2]).unwrap();
+    let error = fixture
+        .client()
+        .login(SUPERVISOR, SUPERVISOR_PASSWORD)
+        .unwrap_err();
+    assert_eq!(error.code(), "KEYRING_MALFORMED");
+    // Slots that claim a cheaper key derivation than the floor are refused, not tried.
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["slots"][SUPERVISOR]["kdf"]["m_kib"] = 8.into();
+    fs::write(&keyring, json.to_string()).unwrap();
+    let error = fixture
+        .client()
+        .login(SUPERVISOR, SUPERVISOR_PASSWORD)
+        .unwrap_err();
+    assert_eq!(error.code(), "KEYRING_MALFORMED");
+}
+
+#[test]
 fn a_full_disk_during_init_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("data");

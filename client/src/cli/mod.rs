@@ -2,9 +2,12 @@
 //! plumbing they share: the data directory, passwords, the session token, and output (human
 //! text or `--json`).
 
+pub mod approve;
 pub mod audit;
 pub mod init;
 pub mod operator;
+pub mod packets;
+pub mod register;
 mod schema;
 pub mod session;
 
@@ -47,6 +50,15 @@ pub enum Command {
     /// Check the audit log
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Register a resident from files (record, documents, ISO biometrics) and sign off
+    Register(Box<register::RegisterArgs>),
+    /// Stored packets: list, show, verify, trust the pipeline certificate
+    #[command(subcommand)]
+    Packets(packets::PacketsCommand),
+    /// Approve a pending registration, or all of them (supervisors)
+    Approve(approve::ApproveArgs),
+    /// Reject a pending registration with a reason (supervisors)
+    Reject(approve::RejectArgs),
     /// Identity schemas, UI specs and record validation.
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
@@ -63,6 +75,10 @@ impl Cli {
             Command::Logout => session::logout(&context),
             Command::Whoami => session::whoami(&context),
             Command::Audit(command) => audit::run(&context, command),
+            Command::Register(args) => register::run(&context, *args),
+            Command::Packets(command) => packets::run(&context, command),
+            Command::Approve(args) => approve::approve(&context, args),
+            Command::Reject(args) => approve::reject(&context, args),
             Command::Schema(command) => {
                 return command.run().unwrap_or_else(|error| {
                     eprintln!("enrol: {error:#}");

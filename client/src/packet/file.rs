@@ -25,7 +25,7 @@ pub fn write_packet_file(
             "{packet_id:?} is not a packet id"
         )));
     }
-    let target = dir.join(format!("{packet_id}.zip"));
+    let target = dir.join(crate::packet_store::packet_file_name(packet_id));
     let temp = dir.join(format!(
         ".{packet_id}.{}.{}.tmp",
         std::process::id(),

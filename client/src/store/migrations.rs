@@ -3,7 +3,10 @@
 use rusqlite::Connection;
 
 /// Every migration in order; never edit a released one, append a new one.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_packet_manifests.sql"),
+];
 
 /// Applies the missing migrations, each in its own transaction with its version bump.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -161,22 +161,4 @@ impl Store {
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Checks every page's authentication code and SQLite's own structure: slow, for `doctor`-
-    /// style checks and tests, not for every open.
-    pub fn integrity_check(&self) -> Result<(), Error> {
-        let mut stmt = self.conn.prepare("PRAGMA cipher_integrity_check")?;
-        let problems = stmt.query_map([], |row| row.get::<_, String>(0))?.count();
-        let quick: String = self
-            .conn
-            .query_row("PRAGMA quick_check", [], |row| row.get(0))?;
-        if problems > 0 || quick != "ok" {
-            return Err(Error::Corrupt(self.path.clone()));
-        }
-        Ok(())
-    }
 }

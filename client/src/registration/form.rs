@@ -1,0 +1,163 @@
+//! The form of one process: identity schema, UI spec, master data and settings, compiled into a
+//! validator once. Taken from the store's configuration cache when the server has sent them,
+//! else from `enrol_schema::defaults`.
+
+use enrol_schema::defaults;
+use enrol_schema::identity_schema::IdentitySchema;
+use enrol_schema::master_data::MasterData;
+use enrol_schema::packet::Process;
+use enrol_schema::settings::RegistrationSettings;
+use enrol_schema::ui_spec::{ProcessSpec, UiField};
+use enrol_schema::validate::Validator;
+use rusqlite::OptionalExtension;
+
+use super::error::RegistrationError;
+use crate::error::Error;
+use crate::session::Session;
+
+/// Everything a registration of one process is checked against.
+#[derive(Debug)]
+pub struct Form {
+    pub process: Process,
+    pub schema: IdentitySchema,
+    pub spec: ProcessSpec,
+    pub master: MasterData,
+    pub settings: RegistrationSettings,
+    pub schema_version: f64,
+    pub(crate) validator: Validator,
+}
+
+impl Form {
+    pub fn new(
+        process: Process,
+        schema: IdentitySchema,
+        spec: ProcessSpec,
+        master: MasterData,
+        settings: RegistrationSettings,
+        schema_version: f64,
+    ) -> Result<Form, RegistrationError> {
+        let validator = Validator::new(&schema, Some(&spec), Some(&master), &settings)
+            .map_err(|error| RegistrationError::Form(error.to_string()))?;
+        Ok(Form {
+            process,
+            schema,
+            spec,
+            master,
+            settings,
+            schema_version,
+            validator,
+        })
+    }
+
+    /// The built-in form of `process`.
+    pub fn defaults(
+        process: Process,
+        settings: RegistrationSettings,
+    ) -> Result<Form, RegistrationError> {
+        Form::new(
+            process,
+            defaults::identity_schema(),
+            defaults::ui_spec(process),
+            defaults::master_data(),
+            settings,
+            1.0,
+        )
+    }
+
+    /// A spec field whose schema type is documents (`documents`) or biometrics.
+    pub(crate) fn field_of_kind(
+        &self,
+        id: &str,
+        biometrics: bool,
+    ) -> Result<&UiField, RegistrationError> {
+        let kind_matches = self.schema.field(id).is_some_and(|field| {
+            if biometrics {
+                field.is_biometrics()
+            } else {
+                field.is_document()
+            }
+        });
+        self.spec.field(id).filter(|_| kind_matches).ok_or_else(|| {
+            RegistrationError::UnknownField {
+                field: id.to_owned(),
+                kind: if biometrics { "biometrics" } else { "document" },
+                process: self.process.as_str(),
+            }
+        })
+    }
+
+    /// The spec's biometrics field for the applicant (subType `applicant`), for captures given
+    /// without a field.
+    pub fn applicant_biometrics_field(&self) -> Option<&str> {
+        self.spec
+            .fields()
+            .find(|field| {
+                field.sub_type.as_deref() == Some("applicant")
+                    && self
+                        .schema
+                        .field(&field.id)
+                        .is_some_and(|f| f.is_biometrics())
+            })
+            .map(|field| field.id.as_str())
+    }
+
+    /// Whether `id` is a demographic field (neither documents nor biometrics).
+    pub(crate) fn is_demographic(&self, id: &str) -> bool {
+        self.schema
+            .field(id)
+            .is_none_or(|field| !field.is_document() && !field.is_biometrics())
+    }
+}
+
+/// Config cache kinds.
+const SCHEMA_KIND: &str = "identity_schema";
+const UI_SPEC_KIND: &str = "ui_spec";
+const MASTER_DATA_KIND: &str = "master_data";
+
+impl Session {
+    /// The form of `process`: the synced schema, spec and master data when the cache holds them,
+    /// else the built-in ones.
+    pub fn form(&self, process: Process) -> Result<Form, Error> {
+        let cached = |kind: &str, name: &str| -> Result<Option<(String, Vec<u8>)>, Error> {
+            Ok(self
+                .store()
+                .conn()
+                .query_row(
+                    "SELECT version, body FROM config_cache WHERE kind = ?1 AND name = ?2",
+                    [kind, name],
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<Vec<u8>>>(1)?)),
+                )
+                .optional()?
+                .and_then(|(version, body)| body.map(|body| (version, body)))
+                .filter(|(_, body)| !body.is_empty()))
+        };
+        let form_error = |error: enrol_schema::json::LoadError| {
+            Error::from(RegistrationError::Form(error.to_string()))
+        };
+        let (schema, schema_version) = match cached(SCHEMA_KIND, "default")? {
+            Some((version, body)) => (
+                IdentitySchema::parse("cached identity schema", &body).map_err(form_error)?,
+                version.parse().unwrap_or(1.0),
+            ),
+            None => (defaults::identity_schema(), 1.0),
+        };
+        let spec = match cached(UI_SPEC_KIND, process.as_str())? {
+            Some((_, body)) => ProcessSpec::parse(process.as_str(), &body).map_err(form_error)?,
+            None => defaults::ui_spec(process),
+        };
+        let master = match cached(MASTER_DATA_KIND, "default")? {
+            Some((_, body)) => {
+                MasterData::parse("cached master data", &body).map_err(form_error)?
+            }
+            None => defaults::master_data(),
+        };
+        Ok(Form::new(
+            process,
+            schema,
+            spec,
+            master,
+            self.settings().clone(),
+            schema_version,
+        )?)
+    }
+}

@@ -1,0 +1,214 @@
+//! The workflow's imperative shell: each step checks the operator's role, applies the pure step
+//! of [`Registration`], saves the draft in the encrypted store (so it survives a restart) and
+//! audits the step by draft id and step name only.
+
+use enrol_schema::packet::Process;
+use serde_json::{Map, Value};
+use time::{Date, OffsetDateTime};
+
+use super::draft::{Preview, Registration};
+use super::error::RegistrationError;
+use super::form::Form;
+use crate::audit::AuditAction;
+use crate::drafts::MAX_DRAFT_BYTES;
+use crate::error::Error;
+use crate::roles::Action;
+use crate::seal::{hex, random_bytes};
+use crate::session::{Session, append_audit};
+
+impl Session {
+    /// Today's date (UTC) from the injectable clock, for age and date checks.
+    pub fn today(&self) -> Date {
+        OffsetDateTime::from_unix_timestamp(self.client().now())
+            .map_or(Date::MIN, OffsetDateTime::date)
+    }
+
+    /// Starts a registration: refused with the reason when a freeze rule is broken.
+    pub fn start_registration(&mut self, process: Process) -> Result<Registration, Error> {
+        self.authorize(Action::Register)?;
+        self.check_not_frozen()?;
+        let id = hex(&random_bytes::<16>()?);
+        let registration =
+            Registration::new(id, process, self.operator().id.clone(), self.client().now());
+        let subject = registration.id.clone();
+        self.save_registration(&registration, AuditAction::RegistrationStarted, &subject)?;
+        Ok(registration)
+    }
+
+    /// Reloads a draft (after a restart), refusing another operator's.
+    pub fn resume_registration(&mut self, id: &str) -> Result<Registration, Error> {
+        let draft = self
+            .load_draft(id)?
+            .ok_or_else(|| RegistrationError::DraftNotFound(id.chars().take(64).collect()))?;
+        if draft.operator_id != self.operator().id {
+            return Err(RegistrationError::DraftOwner(draft.operator_id).into());
+        }
+        serde_json::from_slice(&draft.body)
+            .map_err(|_| RegistrationError::DraftDamaged(draft.id).into())
+    }
+
+    /// Demographics step.
+    pub fn enter_demographics(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+        identity: Map<String, Value>,
+        selected_groups: Vec<String>,
+    ) -> Result<(), Error> {
+        let today = self.today();
+        self.update_registration(registration, "demographics", |r| {
+            r.set_demographics(form, identity, selected_groups, today)
+        })
+    }
+
+    /// Documents step: one document.
+    pub fn attach_document(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+        field: &str,
+        declared_format: &str,
+        type_code: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<(), Error> {
+        self.update_registration(registration, "document", |r| {
+            r.add_document(form, field, declared_format, type_code, bytes)
+        })
+    }
+
+    /// Biometrics step: one captured attribute.
+    #[allow(clippy::too_many_arguments)]
+    pub fn capture_biometric(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+        field: &str,
+        attribute: &str,
+        iso: Vec<u8>,
+        quality: u32,
+        retries: u32,
+    ) -> Result<(), Error> {
+        let now = self.client().now();
+        self.update_registration(registration, "biometric", |r| {
+            r.add_biometric(form, field, attribute, iso, quality, retries, now)
+        })
+    }
+
+    /// Biometrics step: one exception.
+    pub fn mark_exception(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+        field: &str,
+        attribute: &str,
+        reason: &str,
+    ) -> Result<(), Error> {
+        self.update_registration(registration, "exception", |r| {
+            r.add_exception(form, field, attribute, reason)
+        })
+    }
+
+    /// Preview: the full check before sign-off.
+    pub fn preview_registration(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+    ) -> Result<Preview, Error> {
+        let today = self.today();
+        let mut preview = None;
+        self.update_registration(registration, "preview", |r| {
+            preview = Some(r.preview(form, today)?);
+            Ok(())
+        })?;
+        preview.ok_or_else(|| RegistrationError::StepOrder("the preview").into())
+    }
+
+    /// The acting operator's unfinished registrations (id, process, last change), newest first,
+    /// to resume after a restart.
+    pub fn registration_drafts(&mut self) -> Result<Vec<(String, String, i64)>, Error> {
+        self.authorize(Action::Register)?;
+        let operator = self.operator().id.clone();
+        let mut stmt = self.store().conn().prepare(
+            "SELECT id, process, updated_at FROM drafts WHERE operator_id = ?1
+             ORDER BY updated_at DESC, id",
+        )?;
+        let rows = stmt.query_map([operator], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Abandons a registration: its draft is deleted (audited by id).
+    pub fn discard_registration(&mut self, registration: &Registration) -> Result<(), Error> {
+        self.authorize(Action::Register)?;
+        let actor = self.operator().id.clone();
+        let id = registration.id.clone();
+        self.write(|tx, at| {
+            tx.execute(
+                "DELETE FROM drafts WHERE id = ?1 AND operator_id = ?2",
+                [&id, &actor],
+            )?;
+            append_audit(
+                tx,
+                at,
+                &actor,
+                AuditAction::RegistrationDiscarded.code(),
+                &id,
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Runs pure steps (the [`Registration`] methods) on a copy as one workflow step named
+    /// `name` — e.g. every attribute of a slap capture — then saves the draft and audits the
+    /// step in one transaction; a refused step changes nothing.
+    pub fn update_registration(
+        &mut self,
+        registration: &mut Registration,
+        name: &str,
+        change: impl FnOnce(&mut Registration) -> Result<(), RegistrationError>,
+    ) -> Result<(), Error> {
+        self.authorize(Action::Register)?;
+        if registration.operator_id != self.operator().id {
+            return Err(RegistrationError::DraftOwner(registration.operator_id.clone()).into());
+        }
+        let mut next = registration.clone();
+        change(&mut next)?;
+        let subject = format!("{}:{name}", next.id);
+        self.save_registration(&next, AuditAction::RegistrationStep, &subject)?;
+        *registration = next;
+        Ok(())
+    }
+
+    /// Saves the draft and its audit entry in one transaction.
+    fn save_registration(
+        &mut self,
+        registration: &Registration,
+        action: AuditAction,
+        subject: &str,
+    ) -> Result<(), Error> {
+        let body = serde_json::to_vec(registration)
+            .map_err(|error| Error::invalid("draft", error.to_string()))?;
+        if body.len() > MAX_DRAFT_BYTES {
+            return Err(RegistrationError::TooLarge(MAX_DRAFT_BYTES as u64).into());
+        }
+        let operator = self.operator().id.clone();
+        self.write(|tx, now| {
+            tx.execute(
+                "INSERT INTO drafts (id, process, operator_id, body, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body,
+                                                updated_at = excluded.updated_at",
+                rusqlite::params![
+                    registration.id,
+                    registration.process.as_str(),
+                    operator,
+                    body,
+                    now
+                ],
+            )?;
+            append_audit(tx, now, &operator, action.code(), subject)
+        })?;
+        Ok(())
+    }
+}
