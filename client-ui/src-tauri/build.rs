@@ -15,7 +15,7 @@ const COMMANDS: &[&str] = &[
 ];
 
 const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Enrol</title>\
-<p>The front end is not built: run <code>npm ci &amp;&amp; npm run build</code> in <code>client-ui/</code>, then rebuild.</p></html>\n";
+<p>The front end is not built: run <code>npm install &amp;&amp; npm run build</code> in <code>client-ui/</code>, then rebuild.</p></html>\n";
 
 fn main() {
     let dist = Path::new("../dist");
