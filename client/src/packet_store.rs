@@ -206,6 +206,33 @@ impl Session {
         query_page(self.store().conn(), cursor, limit)
     }
 
+    /// One packet's metadata.
+    pub fn packet_summary(&mut self, rid: &str) -> Result<Option<PacketSummary>, Error> {
+        self.authorize(Action::ViewPackets)?;
+        Ok(self
+            .store()
+            .conn()
+            .query_row(
+                "SELECT rid, registration_id, size, created_at, approval, exported_at,
+                        uploaded_at, server_status
+                 FROM packets WHERE rid = ?1",
+                [rid],
+                |row| {
+                    Ok(PacketSummary {
+                        rid: row.get(0)?,
+                        registration_id: row.get(1)?,
+                        size: row.get(2)?,
+                        created_at: row.get(3)?,
+                        approval: row.get(4)?,
+                        exported_at: row.get(5)?,
+                        uploaded_at: row.get(6)?,
+                        server_status: row.get(7)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     /// Reads a stored packet back and checks it against its recorded hash.
     pub fn packet_bytes(&mut self, rid: &str) -> Result<Vec<u8>, Error> {
         self.authorize(Action::ViewPackets)?;

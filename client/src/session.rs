@@ -83,23 +83,38 @@ impl Session {
     /// Checks that the session is still live and that the operator may perform `action`; every
     /// core function calls this first.
     pub fn authorize(&mut self, action: Action) -> Result<(), Error> {
-        let now = self.client.now();
-        let timeout = self.settings.idle.timeout_secs;
-        if now - self.last_activity > i64::from(timeout) {
-            return Err(Error::SessionExpired(timeout));
-        }
+        self.check_live()?;
         if !permits(&self.operator.roles, action) {
             return Err(Error::Forbidden {
                 operator: self.operator.id.clone(),
                 action,
             });
         }
-        self.last_activity = now;
+        self.last_activity = self.client.now();
         Ok(())
     }
 
-    /// Appends an audit entry in its own transaction and records the new head.
+    /// Refuses a session idle for longer than the idle timeout.
+    fn check_live(&self) -> Result<(), Error> {
+        let timeout = self.settings.idle.timeout_secs;
+        if self.client.now() - self.last_activity > i64::from(timeout) {
+            return Err(Error::SessionExpired(timeout));
+        }
+        Ok(())
+    }
+
+    /// Appends an audit entry (for actions checked elsewhere, e.g. a capture) in its own
+    /// transaction and records the new head; refused once the session has expired.
     pub fn audit(&mut self, action: AuditAction, subject: &str) -> Result<AuditHead, Error> {
+        self.check_live()?;
+        self.append_own(action, subject)
+    }
+
+    pub(crate) fn append_own(
+        &mut self,
+        action: AuditAction,
+        subject: &str,
+    ) -> Result<AuditHead, Error> {
         let actor = self.operator.id.clone();
         self.write(|tx, at| append_audit(tx, at, &actor, action.code(), subject))
     }
@@ -206,9 +221,14 @@ impl Session {
         })
     }
 
-    /// Ends the session: audited, and a session token (if any) is destroyed.
+    /// Ends the session, also an expired one: audited, and a session token (if any) is
+    /// destroyed.
     pub fn logout(mut self) -> Result<(), Error> {
-        self.audit(AuditAction::Logout, "")?;
+        let action = match self.check_live() {
+            Ok(()) => AuditAction::Logout,
+            Err(_) => AuditAction::SessionExpired,
+        };
+        self.append_own(action, "")?;
         if let Some(id) = self.token_id.take() {
             crate::token::remove(&self.client, &id);
         }

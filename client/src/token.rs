@@ -139,7 +139,7 @@ impl Client {
         let timeout = self.keyring().read()?.policy.idle_timeout_secs;
         if now - file.last_used_at > i64::from(timeout) {
             remove(self, &id);
-            session.audit(AuditAction::SessionExpired, "")?;
+            session.append_own(AuditAction::SessionExpired, "")?;
             return Err(Error::SessionExpired(timeout));
         }
         if session.operator().status != "active" {

@@ -5,6 +5,7 @@
 mod support;
 
 use enrol_client::Session;
+use enrol_client::audit::AuditAction;
 use enrol_client::operators::NewOperator;
 use enrol_client::roles::{Action, Role};
 use enrol_client::token::SessionToken;
@@ -232,6 +233,18 @@ fn an_idle_session_expires() {
         session.list_operators().unwrap_err().code(),
         "AUTH_SESSION_EXPIRED"
     );
+    let capture = session.audit(AuditAction::Capture, "").unwrap_err();
+    assert_eq!(capture.code(), "AUTH_SESSION_EXPIRED");
+    session.logout().unwrap();
+    let mut supervisor = fixture.supervisor();
+    let last = supervisor.audit_entries_after(0, 1000).unwrap();
+    let actions: Vec<&str> = last
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(actions, ["login", "session.expired"]);
 }
 
 #[test]

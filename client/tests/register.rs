@@ -410,3 +410,52 @@ fn an_administrator_may_not_register() {
     assert_eq!(refused.code(), "AUTH_FORBIDDEN");
     assert_eq!(admin.packet_page(None, 10).unwrap(), []);
 }
+
+#[test]
+fn lost_and_biometric_correction_follow_their_own_specs() {
+    let kit = kit_with_operator(RegistrationSettings::default());
+    let record = serde_json::json!({"identity": {
+        "IDSchemaVersion": 1.0,
+        "consentText": [{"language": "eng", "value": "I agree"}],
+        "consent": "Y",
+        "preferredLang": "eng"
+    }});
+    let record = kit.file("lost.json", record.to_string().as_bytes());
+    let key = kit::pem_of_pipeline_key(kit.files.path());
+    for process in ["LOST", "BIOMETRIC_CORRECTION"] {
+        let full = kit.resident("l", "Unused", "1990/04/12", "+1", &ATTRIBUTES, 2_000);
+        let biometrics: Vec<String> = full
+            .windows(2)
+            .filter(|pair| pair[0] == "--biometric")
+            .flat_map(|pair| pair.to_vec())
+            .collect();
+        let mut args: Vec<String> = ["register", "--process", process, "--record", &record]
+            .map(str::to_owned)
+            .to_vec();
+        args.extend(biometrics);
+        args.push("--password-stdin".into());
+        let mut without_face: Vec<String> = args
+            .iter()
+            .filter(|a| !a.starts_with("face="))
+            .cloned()
+            .collect();
+        let at = without_face
+            .iter()
+            .rposition(|a| a == "--biometric")
+            .unwrap();
+        without_face.remove(at);
+        kit.check(
+            &strs(&without_face),
+            PASSWORD_LINE,
+            Err("BIOMETRIC_REQUIRED"),
+        );
+        let json = kit.check(&strs(&args), PASSWORD_LINE, Ok(()));
+        let rid = json["rid"].as_str().unwrap();
+        let opened = kit.check(
+            &["packets", "verify", rid, "--pipeline-key", &key],
+            "",
+            Ok(()),
+        );
+        assert_eq!(opened["process"], process);
+    }
+}

@@ -29,6 +29,26 @@ fn the_database_file_is_not_a_readable_sqlite_file() {
 }
 
 #[test]
+fn the_sqlite3_tool_reports_it_is_not_a_database() {
+    let fixture = Fixture::new();
+    let db = fixture.path().join("enrol.db");
+    let output = match std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("SELECT count(*) FROM sqlite_master;")
+        .output()
+    {
+        Ok(output) => output,
+        Err(error) => {
+            eprintln!("notice: sqlite3 is not installed ({error}); skipping this check");
+            return;
+        }
+    };
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("file is not a database"), "{stderr}");
+}
+
+#[test]
 fn no_personal_data_appears_in_clear_under_the_data_directory() {
     let fixture = Fixture::new();
     let mut session = fixture.supervisor();

@@ -88,10 +88,7 @@ pub fn run(context: &Context, command: PacketsCommand) -> anyhow::Result<()> {
             })
         }
         PacketsCommand::Show { rid } => {
-            let packet = session
-                .packet_page(None, 1000)?
-                .into_iter()
-                .find(|p| p.rid == rid);
+            let packet = session.packet_summary(&rid)?;
             let history = session.status_history(&rid)?;
             let manifest = session.packet_manifest(&rid).ok();
             let packet = packet.ok_or_else(|| enrol_client::Error::from(unknown(&rid)))?;

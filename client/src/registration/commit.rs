@@ -92,7 +92,6 @@ impl Session {
             )?;
             Some(id.to_owned())
         };
-        self.audit(AuditAction::SignedOff, &registration.id)?;
 
         let pipeline_pem = self.trusted_key(PIPELINE_CERTIFICATE)?.ok_or_else(|| {
             Error::invalid(
@@ -160,7 +159,13 @@ impl Session {
                     params![registration_id, operator_id, at],
                 )?;
                 tx.execute("DELETE FROM drafts WHERE id = ?1", [&registration_id])?;
-                append_audit(tx, at, &operator_id, AuditAction::Capture.code(), &rid)?;
+                append_audit(
+                    tx,
+                    at,
+                    &operator_id,
+                    AuditAction::SignedOff.code(),
+                    &registration_id,
+                )?;
                 Ok(())
             },
         )?;

@@ -108,19 +108,23 @@ impl Session {
         })
     }
 
-    /// Preview: the full check before sign-off.
+    /// Preview: the full check before sign-off. Audited but not saved: a resumed draft is
+    /// previewed again (and the multi-megabyte draft is not written once more).
     pub fn preview_registration(
         &mut self,
         registration: &mut Registration,
         form: &Form,
     ) -> Result<Preview, Error> {
-        let today = self.today();
-        let mut preview = None;
-        self.update_registration(registration, "preview", |r| {
-            preview = Some(r.preview(form, today)?);
-            Ok(())
-        })?;
-        preview.ok_or_else(|| RegistrationError::StepOrder("the preview").into())
+        self.authorize(Action::Register)?;
+        if registration.operator_id != self.operator().id {
+            return Err(RegistrationError::DraftOwner(registration.operator_id.clone()).into());
+        }
+        let preview = registration.preview(form, self.today())?;
+        self.audit(
+            AuditAction::RegistrationStep,
+            &format!("{}:preview", registration.id),
+        )?;
+        Ok(preview)
     }
 
     /// The acting operator's unfinished registrations (id, process, last change), newest first,
