@@ -16,6 +16,7 @@ pub mod packet_store;
 pub mod reauth;
 pub mod registration;
 pub mod roles;
+pub mod sbi;
 pub mod seal;
 pub mod session;
 pub mod store;

@@ -4,6 +4,8 @@
 //! Every machine request carries four headers; the signature covers a canonical string built by
 //! [`signing_string`], so client and server cannot disagree on what was signed.
 
+use serde::{Deserialize, Serialize};
+
 /// Header naming the machine (5-digit MOSIP machine id).
 pub const HEADER_MACHINE: &str = "x-enrol-machine";
 /// Header with the request time, RFC 3339 UTC; the server accepts ±5 minutes.
@@ -31,6 +33,221 @@ pub fn signing_string(
         "ENROL-REQUEST-V1\n{}\n{path_and_query}\n{body_sha256_hex}\n{timestamp}\n{nonce}\n{machine_id}",
         method.to_ascii_uppercase()
     )
+}
+
+/// Header carrying a completed packet's receipt on tus responses (URL-safe base64 of the
+/// receipt's JSON).
+pub const HEADER_RECEIPT: &str = "x-enrol-receipt";
+
+/// The error body of every failed request: a stable machine-readable code and a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Stable upper-case code, e.g. `SIGNATURE_INVALID`.
+    pub code: String,
+    pub message: String,
+    /// The server's clock (RFC 3339 UTC) on time-window errors, so a client can detect skew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time: Option<String>,
+}
+
+/// Answer to `POST /v1/packets` (the signed manifest, sent before the bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PacketIntake {
+    /// Single-use credential for creating the tus upload of this packet (`Authorization:
+    /// Bearer <token>` or Upload-Metadata `token`); absent when the packet is already received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_token: Option<String>,
+    /// Where to create the upload (`/v1/uploads`).
+    pub upload_endpoint: String,
+    /// Present when the same packet was already received: nothing more to upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+/// Version tag of the receipt's canonical signing form.
+pub const RECEIPT_VERSION: &str = "enrol-receipt-1";
+
+/// The server's signed statement that a packet's bytes are durably stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    pub rid: String,
+    pub packet_id: String,
+    pub machine_id: String,
+    /// Uppercase hex SHA-256 of the stored packet file.
+    pub packet_hash: String,
+    pub size: u64,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+    /// The server's intake sequence number (strictly increasing per server database).
+    pub sequence: u64,
+    /// URL-safe base64 (no padding) Ed25519 signature by the server key over [`Receipt::signing_bytes`].
+    pub signature: String,
+}
+
+impl Receipt {
+    /// The exact bytes the server signs.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        format!(
+            "{RECEIPT_VERSION}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.rid,
+            self.packet_id,
+            self.machine_id,
+            self.packet_hash,
+            self.size,
+            self.received_at,
+            self.sequence
+        )
+        .into_bytes()
+    }
+}
+
+/// Where a packet stands, as the server knows it (MOSIP's external status codes where they exist).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PacketState {
+    /// The server knows nothing of this RID (from this machine).
+    Unknown,
+    /// The manifest was accepted; the bytes have not arrived yet.
+    UploadPending,
+    /// The bytes are stored and a receipt was issued.
+    Received,
+    /// The pipeline accepted the packet.
+    Accepted,
+    /// The pipeline finished processing the packet.
+    Processed,
+    /// The pipeline asks for the packet to be uploaded again.
+    Resend,
+    /// The pipeline asks for the resident to be registered again.
+    Reregister,
+    /// The pipeline rejected the packet.
+    Rejected,
+}
+
+/// Body of `POST /v1/packets/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StatusQuery {
+    /// At most [`MAX_STATUS_BATCH`] RIDs.
+    pub rids: Vec<String>,
+}
+
+/// Most RIDs accepted in one status query.
+pub const MAX_STATUS_BATCH: usize = 500;
+
+/// One RID's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PacketStatus {
+    pub rid: String,
+    pub state: PacketState,
+    /// When the state last changed (RFC 3339 UTC), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+/// Answer to `POST /v1/packets/status`, in the order asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub statuses: Vec<PacketStatus>,
+}
+
+/// Body of `POST /v1/operators/login` (first, online login on a machine).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    pub user_id: String,
+    pub password: String,
+}
+
+/// An operator as a centre's machines see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Operator {
+    pub user_id: String,
+    pub name: String,
+    pub centre_id: String,
+    /// `operator`, `supervisor`, `administrator`.
+    pub roles: Vec<String>,
+    pub active: bool,
+}
+
+/// Answer to `GET /v1/operators`: every operator of the calling machine's centre.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OperatorList {
+    pub operators: Vec<Operator>,
+}
+
+/// Version tag of a publication's canonical signing form.
+pub const PUBLICATION_VERSION: &str = "enrol-publication-1";
+
+/// One published, versioned document (identity schema, UI spec, master data, pipeline
+/// certificate, trusted device CA), signed by the server so a machine can verify it offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Publication {
+    /// Position in the server's publication log; deltas are asked with `since=<cursor>`.
+    pub cursor: u64,
+    /// `identity-schema`, `ui-spec`, `master-data`, `pipeline-certificate`, `device-ca`.
+    pub kind: String,
+    /// Name within the kind (e.g. the UI spec's process, the master-data table).
+    pub name: String,
+    /// Version of this (kind, name), starting at 1.
+    pub version: u64,
+    /// RFC 3339 UTC.
+    pub published_at: String,
+    /// The document exactly as published (JSON text, or PEM for certificates).
+    pub content: String,
+    /// URL-safe base64 (no padding) Ed25519 signature by the server key over [`Publication::signing_bytes`].
+    pub signature: String,
+}
+
+impl Publication {
+    /// The exact bytes the server signs; the content enters through its SHA-256, which the caller
+    /// computes over `content`'s UTF-8 bytes and passes as lowercase hex.
+    pub fn signing_bytes_for(&self, content_sha256_hex: &str) -> Vec<u8> {
+        format!(
+            "{PUBLICATION_VERSION}\n{}\n{}\n{}\n{}\n{}\n{content_sha256_hex}\n",
+            self.cursor, self.kind, self.name, self.version, self.published_at
+        )
+        .into_bytes()
+    }
+}
+
+/// Answer to `GET /v1/publications?since=<cursor>`: everything published after the cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PublicationDelta {
+    pub publications: Vec<Publication>,
+    /// Pass this as `since` next time.
+    pub cursor: u64,
+}
+
+/// The server's public signing key (receipts, publications), `GET /v1/server-key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ServerKey {
+    /// Always `Ed25519`.
+    pub algorithm: String,
+    /// URL-safe base64 (no padding) of the 32-byte public key.
+    pub public_key: String,
 }
 
 #[cfg(test)]

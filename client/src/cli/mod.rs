@@ -4,6 +4,7 @@
 
 pub mod approve;
 pub mod audit;
+pub mod devices;
 pub mod init;
 pub mod operator;
 pub mod packets;
@@ -50,6 +51,8 @@ pub enum Command {
     /// Check the audit log
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// List the SBI biometric devices on this machine and whether they are trusted
+    Devices(devices::DevicesArgs),
     /// Register a resident from files (record, documents, ISO biometrics) and sign off
     Register(Box<register::RegisterArgs>),
     /// Stored packets: list, show, verify, trust the pipeline certificate
@@ -75,6 +78,7 @@ impl Cli {
             Command::Logout => session::logout(&context),
             Command::Whoami => session::whoami(&context),
             Command::Audit(command) => audit::run(&context, command),
+            Command::Devices(args) => devices::run(&context, args),
             Command::Register(args) => register::run(&context, *args),
             Command::Packets(command) => packets::run(&context, command),
             Command::Approve(args) => approve::approve(&context, args),

@@ -1,0 +1,229 @@
+//! Bridge benchmarks (print figures; run with `cargo bench -p enrol-bridge`):
+//! 1. discovery over the whole 4501–4600 range with one bridge running (target < 300 ms);
+//! 2. capture overhead the bridge adds over the simulator's own latency (target < 5 ms median);
+//! 3. STREAM at 640×480: frames per second and CPU per second (targets ≥ 15 fps, < 0.5 core).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use enrol_bridge::device::DeviceKind;
+use enrol_bridge::http::{self, AppState, PORT_RANGE};
+use enrol_bridge::keys::KeyStore;
+use enrol_bridge::service::{Bridge, BridgeConfig};
+use enrol_bridge::simulator::{SimControl, SimSettings};
+use serde_json::json;
+
+const LATENCY_MS: u64 = 50;
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Process CPU time (user + system) from /proc/self/stat, in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let keys_dir = tempfile::tempdir().expect("temp dir");
+    let listener = http::bind(None).await.expect("a free port in 4501-4600");
+    let port = listener.local_addr().expect("addr").port();
+    let mut bridge = Bridge::new(
+        KeyStore::open(keys_dir.path()).expect("keys"),
+        BridgeConfig::new(port),
+    );
+    let kinds = [
+        DeviceKind::FingerSlap,
+        DeviceKind::FingerSingle,
+        DeviceKind::IrisDouble,
+        DeviceKind::Face,
+    ];
+    bridge
+        .attach_simulated(
+            &kinds,
+            SimControl::new(SimSettings {
+                latency_ms: LATENCY_MS,
+                ..SimSettings::default()
+            }),
+        )
+        .expect("devices");
+    let state = AppState::new(Arc::new(bridge));
+    tokio::spawn(http::serve(listener, state.clone(), std::future::pending()));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    println!(
+        "bridge on 127.0.0.1:{port} with {} simulated devices",
+        kinds.len()
+    );
+
+    // 1. Discovery across the port range, as MOSIP's client does it (MOSIPDINFO, in parallel).
+    let mut scans = Vec::new();
+    for _ in 0..10 {
+        let started = Instant::now();
+        let probes = PORT_RANGE.map(|p| {
+            let client = client.clone();
+            async move {
+                client
+                    .request(
+                        reqwest::Method::from_bytes(b"MOSIPDINFO").expect("verb"),
+                        format!("http://127.0.0.1:{p}/info"),
+                    )
+                    .timeout(Duration::from_millis(1000))
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+            }
+        });
+        let found = futures_util::future::join_all(probes)
+            .await
+            .into_iter()
+            .flatten()
+            .count();
+        scans.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(found >= 1, "the bridge was found");
+    }
+    println!(
+        "discovery 4501-4600 (MOSIPDINFO x100 in parallel): median {:.1} ms, max {:.1} ms   [target < 300 ms]",
+        median(scans.clone()),
+        scans.iter().cloned().fold(0.0, f64::max)
+    );
+
+    // 2. Capture overhead over the simulator's per-frame latency.
+    for (label, bio) in [
+        (
+            "single finger",
+            json!({"type":"Finger","count":"1","deviceId":"2","deviceSubId":"0"}),
+        ),
+        (
+            "left slap (4 fingers)",
+            json!({"type":"Finger","count":"4","deviceId":"1","deviceSubId":"1"}),
+        ),
+        (
+            "double iris",
+            json!({"type":"Iris","count":"2","deviceId":"3","deviceSubId":"3"}),
+        ),
+        (
+            "face",
+            json!({"type":"Face","count":"1","deviceId":"4","deviceSubId":"0"}),
+        ),
+    ] {
+        let mut overheads = Vec::new();
+        for i in 0..15 {
+            let request = json!({"env":"Developer","purpose":"Registration","specVersion":"0.9.5","timeout":"10000",
+                "transactionId": format!("BENCH-{i}"),"bio":[bio.clone()]});
+            let started = Instant::now();
+            let response = client
+                .request(
+                    reqwest::Method::from_bytes(b"RCAPTURE").expect("verb"),
+                    format!("http://127.0.0.1:{port}/capture"),
+                )
+                .body(request.to_string())
+                .send()
+                .await
+                .expect("capture")
+                .bytes()
+                .await
+                .expect("body");
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            let value: serde_json::Value = serde_json::from_slice(&response).expect("json");
+            assert_eq!(value["biometrics"][0]["error"]["errorCode"], "0", "{value}");
+            overheads.push(elapsed - LATENCY_MS as f64);
+        }
+        println!(
+            "capture overhead, {label}: median {:.1} ms over the simulator's {LATENCY_MS} ms   [target < 5 ms]",
+            median(overheads)
+        );
+    }
+
+    // Where the capture time goes (per finger segment, 280x360 grey).
+    let finger = enrol_bridge::synth::fingerprint(280, 360, 80, 1);
+    let time = |label: &str, runs: u32, work: &dyn Fn()| {
+        let started = Instant::now();
+        for _ in 0..runs {
+            work();
+        }
+        println!(
+            "  {label}: {:.2} ms",
+            started.elapsed().as_secs_f64() * 1000.0 / f64::from(runs)
+        );
+    };
+    time("synthetic finger render (simulator side)", 20, &|| {
+        enrol_bridge::synth::fingerprint(280, 360, 80, 1);
+    });
+    time("finger quality estimate", 20, &|| {
+        enrol_bridge::quality::finger(&finger);
+    });
+    time("JPEG 2000 lossless encode", 20, &|| {
+        enrol_bridge::jp2::encode_lossless(
+            280,
+            360,
+            enrol_bridge::jp2::Channels::Gray,
+            &finger.pixels,
+        )
+        .expect("encodes");
+    });
+
+    // 3. STREAM at 640x480, grey (iris) and colour (face) previews.
+    for (label, device_id, sub_id) in [("iris, grey", "3", "3"), ("face, colour", "4", "0")] {
+        let cpu_before = cpu_seconds();
+        let started = Instant::now();
+        let mut response = client
+            .request(
+                reqwest::Method::from_bytes(b"STREAM").expect("verb"),
+                format!("http://127.0.0.1:{port}/stream"),
+            )
+            .body(
+                json!({"deviceId": device_id, "deviceSubId": sub_id, "timeout": "60000"})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .expect("stream");
+        let (mut frames, mut bytes) = (0usize, 0usize);
+        let mut tail: Vec<u8> = Vec::new();
+        while started.elapsed() < Duration::from_secs(5) {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    bytes += chunk.len();
+                    // Count boundaries, including one split across two chunks.
+                    tail.extend_from_slice(&chunk);
+                    frames += tail
+                        .windows(16)
+                        .filter(|w| w == b"--BoundaryString")
+                        .count();
+                    tail = tail[tail.len().saturating_sub(15)..].to_vec();
+                }
+                _ => break,
+            }
+        }
+        drop(response);
+        let seconds = started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu_before;
+        println!(
+            "STREAM 640x480 {label}: {:.1} fps, {:.0} KiB/s, CPU {:.2} core (whole process, client included)   [targets >= 15 fps, < 0.5 core]",
+            frames as f64 / seconds,
+            bytes as f64 / 1024.0 / seconds,
+            cpu / seconds
+        );
+        // Let the bridge notice the disconnect and free the device.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
