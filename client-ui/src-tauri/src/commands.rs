@@ -1,0 +1,105 @@
+//! The commands the front end invokes. Each calls one `enrol-client` function and converts
+//! its result; access rules, validation and audit all stay in the core.
+
+use enrol_client::Options;
+use enrol_client::freeze::FreezeFacts;
+use enrol_client::machine::{self, InitRequest};
+use enrol_client::session::Operator;
+use enrol_client::{Error, Session};
+use enrol_schema::settings::RegistrationSettings;
+use serde::Deserialize;
+use tauri::State;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+
+/// Whether the data directory is initialised: `NOT_INITIALISED` means first run.
+#[tauri::command]
+pub fn data_dir_state(state: State<'_, AppState>) -> Result<(), CommandError> {
+    state.client()?;
+    Ok(())
+}
+
+/// The first-run form: this machine, its centre and the first supervisor.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitForm {
+    machine_id: String,
+    centre_id: String,
+    centre_name: String,
+    supervisor_id: String,
+    supervisor_name: String,
+    password: String,
+}
+
+impl From<InitForm> for InitRequest {
+    fn from(form: InitForm) -> InitRequest {
+        InitRequest {
+            machine_id: form.machine_id,
+            centre_id: form.centre_id,
+            centre_name: form.centre_name,
+            server_url: None,
+            supervisor_id: form.supervisor_id,
+            supervisor_name: form.supervisor_name,
+            password: form.password,
+            settings: RegistrationSettings::default(),
+            enrolment: None,
+        }
+    }
+}
+
+/// Initialises the data directory; the first supervisor is then logged in.
+#[tauri::command(async)]
+pub fn init_machine(state: State<'_, AppState>, form: InitForm) -> Result<Operator, CommandError> {
+    let session = machine::init(&state.dir, &form.into(), Options::default())?;
+    Ok(keep(&state, session))
+}
+
+/// Offline login against the operator's key slot (lockout is decided by the core).
+#[tauri::command(async)]
+pub fn login(
+    state: State<'_, AppState>,
+    operator: String,
+    password: String,
+) -> Result<Operator, CommandError> {
+    let session = state.client()?.login(&operator, &password)?;
+    Ok(keep(&state, session))
+}
+
+/// Ends the session, if there is one.
+#[tauri::command]
+pub fn logout(state: State<'_, AppState>) -> Result<(), CommandError> {
+    let session = state.session().take();
+    if let Some(session) = session {
+        session.logout()?;
+    }
+    Ok(())
+}
+
+/// What the home screen shows: approvals waiting, approved packets not yet exported or
+/// uploaded, last sync.
+#[tauri::command]
+pub fn home_facts(state: State<'_, AppState>) -> Result<FreezeFacts, CommandError> {
+    with_session(&state, |session| session.freeze_facts())
+}
+
+/// Whether new registrations are allowed; a `FREEZE_*` error carries the broken rule.
+#[tauri::command]
+pub fn freeze_status(state: State<'_, AppState>) -> Result<(), CommandError> {
+    with_session(&state, Session::check_not_frozen)
+}
+
+fn keep(state: &AppState, session: Session) -> Operator {
+    let operator = session.operator().clone();
+    *state.session() = Some(session);
+    operator
+}
+
+fn with_session<T>(
+    state: &AppState,
+    call: impl FnOnce(&mut Session) -> Result<T, Error>,
+) -> Result<T, CommandError> {
+    let mut slot = state.session();
+    let session = slot.as_mut().ok_or(Error::NoSession)?;
+    Ok(call(session)?)
+}

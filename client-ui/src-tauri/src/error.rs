@@ -1,0 +1,83 @@
+//! The one error shape the front end receives: the core's stable code, its English message,
+//! and the structured details a translated message needs.
+
+use enrol_client::Error;
+use enrol_client::freeze::FreezeReason;
+use serde::Serialize;
+
+/// A refused or failed command as serialised to the front end.
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    pub code: &'static str,
+    pub message: String,
+    /// When a locked operator may try again (RFC 3339), for `AUTH_LOCKED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// The broken freeze rule with its figures, for `FREEZE_*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeze: Option<FreezeReason>,
+}
+
+impl From<Error> for CommandError {
+    fn from(error: Error) -> CommandError {
+        CommandError {
+            code: error.code(),
+            message: error.to_string(),
+            until: match &error {
+                Error::Locked { until, .. } => Some(until.clone()),
+                _ => None,
+            },
+            freeze: match &error {
+                Error::Frozen(reason) => Some(*reason),
+                _ => None,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// The JSON the front end's adapter (`src/lib/backend/tauri.ts`) receives for `error`.
+    #[track_caller]
+    fn check(error: Error, expected: Value) {
+        let actual = serde_json::to_value(CommandError::from(error)).unwrap_or(Value::Null);
+        assert_eq!(actual, expected);
+    }
+
+    #[test]
+    fn errors_reach_the_front_end_as_code_message_and_details() {
+        check(
+            Error::WrongPassword,
+            json!({"code": "AUTH_WRONG_PASSWORD", "message": "wrong user id or password"}),
+        );
+        check(
+            Error::Locked {
+                operator: "SUP1".into(),
+                until: "2026-11-28T14:30:00Z".into(),
+            },
+            json!({
+                "code": "AUTH_LOCKED",
+                "message": "operator SUP1 is locked until 2026-11-28T14:30:00Z (too many failed logins)",
+                "until": "2026-11-28T14:30:00Z",
+            }),
+        );
+        check(
+            Error::Frozen(FreezeReason::SyncOverdue {
+                days: 31,
+                limit: 30,
+            }),
+            json!({
+                "code": "FREEZE_SYNC_OVERDUE",
+                "message": "new registrations are frozen: last sync was 31 days ago (limit 30): sync first",
+                "freeze": {"reason": "sync_overdue", "days": 31, "limit": 30},
+            }),
+        );
+        check(
+            Error::NoSession,
+            json!({"code": "AUTH_NO_SESSION", "message": "no session: run `enrol login` first"}),
+        );
+    }
+}

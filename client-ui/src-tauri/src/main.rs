@@ -1,0 +1,29 @@
+//! `enrol-desktop`: the operators' desktop app. A Tauri shell whose commands each call one
+//! `enrol-client` function; everything the operator sees lives in the web front end.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod error;
+mod state;
+
+use state::AppState;
+
+fn main() {
+    let state = AppState::new(state::data_dir_from_env());
+    let result = tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::data_dir_state,
+            commands::init_machine,
+            commands::login,
+            commands::logout,
+            commands::home_facts,
+            commands::freeze_status,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(error) = result {
+        eprintln!("enrol-desktop: {error}");
+        std::process::exit(1);
+    }
+}

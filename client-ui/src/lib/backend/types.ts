@@ -1,0 +1,64 @@
+// The backend interface the UI depends on, and the shapes it exchanges. Nothing here knows
+// about Tauri: screens receive a `Backend` and tests pass their own.
+
+export type Role = "operator" | "supervisor" | "administrator";
+
+export interface Operator {
+  id: string;
+  name: string;
+  roles: Role[];
+  status: string;
+}
+
+export interface InitForm {
+  machineId: string;
+  centreId: string;
+  centreName: string;
+  supervisorId: string;
+  supervisorName: string;
+  password: string;
+}
+
+/** The counts and dates the core's freeze rules look at (seconds since the epoch). */
+export interface HomeFacts {
+  last_sync_at: number;
+  pending_approval: number;
+  oldest_pending_at: number | null;
+  unexported_approved: number;
+  last_export_at: number | null;
+}
+
+/** A broken freeze rule with its figures, as the core serialises it. */
+export type FreezeReason =
+  | { reason: "sync_overdue"; days: number; limit: number }
+  | { reason: "too_many_pending_approval"; count: number; limit: number }
+  | { reason: "pending_approval_too_old"; days: number; limit: number }
+  | { reason: "too_many_unexported"; count: number; limit: number }
+  | { reason: "export_overdue"; days: number; limit: number };
+
+/** A refused or failed call: the core's stable code plus what a translation needs. */
+export class BackendError extends Error {
+  readonly code: string;
+  readonly until?: string;
+  readonly freeze?: FreezeReason;
+
+  constructor(code: string, message: string, until?: string, freeze?: FreezeReason) {
+    super(message);
+    this.name = "BackendError";
+    this.code = code;
+    this.until = until;
+    this.freeze = freeze;
+  }
+}
+
+export interface Backend {
+  /** Resolves when the data directory is initialised; rejects with `NOT_INITIALISED` on first run. */
+  dataDirState(): Promise<void>;
+  /** Creates the machine and the first supervisor, who is then logged in. */
+  initMachine(form: InitForm): Promise<Operator>;
+  login(operator: string, password: string): Promise<Operator>;
+  logout(): Promise<void>;
+  homeFacts(): Promise<HomeFacts>;
+  /** Resolves when registrations are allowed; rejects with a `FREEZE_*` error otherwise. */
+  freezeStatus(): Promise<void>;
+}

@@ -1,0 +1,11 @@
+// Entry point: mounts the app with the Tauri backend, the only place that picks an adapter.
+
+import { mount } from "svelte";
+import App from "./App.svelte";
+import { tauriBackend } from "./lib/backend/tauri";
+import "./app.css";
+
+const target = document.getElementById("app");
+if (target) {
+  mount(App, { target, props: { backend: tauriBackend, storage: window.localStorage } });
+}

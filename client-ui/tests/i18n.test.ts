@@ -1,0 +1,85 @@
+// Catalogue completeness: every language has every key with the same placeholders, every error
+// code the core can return has a message, and no key is dead.
+
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { catalogues, languages, type MessageKey } from "../src/lib/i18n";
+import { eng } from "../src/lib/i18n/eng";
+
+const root = join(import.meta.dirname, "..");
+const repo = join(root, "..");
+const referenceKeys = Object.keys(eng).sort() as MessageKey[];
+
+function placeholders(text: string): string[] {
+  return [...text.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : [path];
+  });
+}
+
+/** The stable codes `enrol_client::Error::code` and `FreezeReason::code` can return. */
+function coreErrorCodes(): string[] {
+  const codes = ["client/src/error.rs", "client/src/freeze.rs"].flatMap((file) =>
+    [...readFileSync(join(repo, file), "utf8").matchAll(/=> "([A-Z][A-Z0-9_]+)"/g)].map((match) => match[1]),
+  );
+  return [...new Set(codes)].sort();
+}
+
+/** `FreezeReason`'s variants as serialised (snake_case `reason` tags). */
+function freezeReasons(): string[] {
+  const source = readFileSync(join(repo, "client/src/freeze.rs"), "utf8");
+  const body = source.match(/pub enum FreezeReason \{([^}]*(?:\}[^}]*)*?)\n\}/)?.[1] ?? "";
+  return [...body.matchAll(/^\s+([A-Z]\w*)\s*\{/gm)].map((match) =>
+    match[1].replace(/[A-Z]/g, (letter, offset: number) => (offset ? "_" : "") + letter.toLowerCase()),
+  );
+}
+
+describe("catalogues", () => {
+  for (const language of languages) {
+    it(`${language.code} has exactly the reference keys, none empty, same placeholders`, () => {
+      const catalogue = catalogues[language.code];
+      expect(Object.keys(catalogue).sort()).toEqual(referenceKeys);
+      for (const key of referenceKeys) {
+        expect(catalogue[key].trim(), `${language.code} ${key}`).not.toBe("");
+        expect(placeholders(catalogue[key]), `${language.code} ${key}`).toEqual(placeholders(eng[key]));
+      }
+    });
+  }
+
+  it("translations differ from English where words are involved", () => {
+    const same = referenceKeys.filter((key) => key !== "app.name" && catalogues.fra[key] === eng[key]);
+    expect(same).toEqual([]);
+  });
+
+  it("every error code of the core has a message", () => {
+    const codes = coreErrorCodes();
+    expect(codes.length).toBeGreaterThan(20);
+    const missing = codes.filter((code) => !(`error.${code}` in eng));
+    expect(missing).toEqual([]);
+  });
+
+  it("every freeze reason of the core has a message with its figures", () => {
+    const reasons = freezeReasons();
+    expect(reasons).toContain("sync_overdue");
+    expect(reasons.length).toBe(5);
+    const missing = reasons.filter((reason) => !(`freeze.${reason}` in eng));
+    expect(missing).toEqual([]);
+  });
+
+  it("every key is used by the sources", () => {
+    const text = sources(join(root, "src"))
+      .filter((path) => !path.includes(join("lib", "i18n")))
+      .map((path) => readFileSync(path, "utf8"))
+      .join("\n");
+    const dynamic = ["error.", "freeze.", "role."];
+    const unused = referenceKeys.filter(
+      (key) => !text.includes(`"${key}"`) && !dynamic.some((prefix) => key.startsWith(prefix)),
+    );
+    expect(unused).toEqual([]);
+  });
+});

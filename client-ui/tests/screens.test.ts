@@ -1,0 +1,176 @@
+// Component tests: the app mounted in happy-dom against an in-memory backend — which screen
+// shows, labels on every control, translated errors, right-to-left Arabic, session expiry.
+
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { flushSync, mount, unmount } from "svelte";
+import App from "../src/App.svelte";
+import { BackendError } from "../src/lib/backend";
+import { FakeBackend, supervisor } from "./fakeBackend";
+
+let backend: FakeBackend;
+let app: ReturnType<typeof mount> | undefined;
+
+beforeEach(() => {
+  backend = new FakeBackend();
+  window.localStorage.clear();
+  document.body.innerHTML = "";
+});
+
+afterEach(() => {
+  if (app) unmount(app);
+  app = undefined;
+});
+
+async function settle() {
+  for (let round = 0; round < 5; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    flushSync();
+  }
+}
+
+async function start() {
+  app = mount(App, { target: document.body, props: { backend, storage: window.localStorage } });
+  await settle();
+}
+
+function byId<T extends HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`no element #${id}`);
+  return element as T;
+}
+
+function type(id: string, value: string) {
+  const input = byId<HTMLInputElement>(id);
+  input.value = value;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+function heading(): string {
+  return document.querySelector("h1")?.textContent?.trim() ?? "";
+}
+
+function alertText(): string {
+  return document.querySelector('[role="alert"]')?.textContent?.trim() ?? "";
+}
+
+async function submit(buttonId: string) {
+  byId<HTMLButtonElement>(buttonId).click();
+  await settle();
+}
+
+function chooseLanguage(code: string) {
+  const select = byId<HTMLSelectElement>("language");
+  for (const option of select.options) option.selected = option.value === code;
+  select.dispatchEvent(new Event("change", { bubbles: true }));
+  flushSync();
+}
+
+/** Every input and select has a label naming it, and every button has text. */
+function expectLabelledControls() {
+  for (const control of document.querySelectorAll("input, select")) {
+    const label = document.querySelector(`label[for="${control.id}"]`);
+    expect(label?.textContent?.trim(), `label for #${control.id}`).toBeTruthy();
+  }
+  for (const button of document.querySelectorAll("button")) {
+    expect(button.textContent?.trim(), "button text").toBeTruthy();
+  }
+}
+
+it("first run: an uninitialised data dir shows the set-up form, labelled, and lands on home", async () => {
+  backend.initialised = new BackendError("NOT_INITIALISED", "not an initialised data directory");
+  await start();
+  expect(heading()).toBe("Set up this machine");
+  expectLabelledControls();
+  type("init-machine", "10002");
+  type("init-centre", "10011");
+  type("init-centre-name", "Enrolia Central");
+  type("init-supervisor", "SUP1");
+  type("init-supervisor-name", "Amina Diallo");
+  type("init-password", "correct horse");
+  type("init-confirm", "correct horse!");
+  await submit("init-submit");
+  expect(alertText()).toBe("The two passwords do not match.");
+  expect(backend.calls).not.toContain("initMachine");
+  type("init-confirm", "correct horse");
+  await submit("init-submit");
+  expect(backend.lastInit).toEqual({
+    machineId: "10002",
+    centreId: "10011",
+    centreName: "Enrolia Central",
+    supervisorId: "SUP1",
+    supervisorName: "Amina Diallo",
+    password: "correct horse",
+  });
+  expect(heading()).toBe("Welcome, Amina Diallo");
+});
+
+it("login: a wrong password is shown in the chosen language, Arabic right-to-left", async () => {
+  backend.loginAnswer = new BackendError("AUTH_WRONG_PASSWORD", "wrong user id or password");
+  await start();
+  expect(heading()).toBe("Log in");
+  expectLabelledControls();
+  type("login-operator", "SUP1");
+  type("login-password", "not the password");
+  await submit("login-submit");
+  expect(backend.calls).toContain("login SUP1 not the password");
+  expect(alertText()).toBe("Wrong user ID or password.");
+  expect(byId<HTMLInputElement>("login-password").value).toBe("");
+  chooseLanguage("ara");
+  expect(document.documentElement.dir).toBe("rtl");
+  expect(document.documentElement.lang).toBe("ar");
+  expect(heading()).toBe("تسجيل الدخول");
+  expect(alertText()).toBe("معرّف المستخدم أو كلمة المرور غير صحيحة.");
+  expect(window.localStorage.getItem("enrol.language")).toBe("ara");
+  chooseLanguage("fra");
+  expect(document.documentElement.dir).toBe("ltr");
+  expect(alertText()).toBe("Identifiant ou mot de passe incorrect.");
+});
+
+it("login: a lockout says until when", async () => {
+  backend.loginAnswer = new BackendError("AUTH_LOCKED", "operator SUP1 is locked", "2026-11-28T14:30:00Z");
+  await start();
+  type("login-operator", "SUP1");
+  type("login-password", "guess guess");
+  await submit("login-submit");
+  expect(alertText()).toBe("Too many failed attempts: this account is locked until 28 Nov 2026, 14:30.");
+});
+
+it("the remembered language is used from the start", async () => {
+  window.localStorage.setItem("enrol.language", "ara");
+  await start();
+  expect(document.documentElement.dir).toBe("rtl");
+  expect(heading()).toBe("تسجيل الدخول");
+});
+
+it("home: the summary and a freeze warning with its figures; logout returns to login", async () => {
+  backend.freeze = new BackendError("FREEZE_SYNC_OVERDUE", "last sync was 31 days ago", undefined, {
+    reason: "sync_overdue",
+    days: 31,
+    limit: 30,
+  });
+  await start();
+  type("login-operator", "SUP1");
+  type("login-password", "correct horse");
+  await submit("login-submit");
+  expect(heading()).toBe(`Welcome, ${supervisor.name}`);
+  expect(document.querySelector('[data-testid="pending-approval"]')?.textContent).toBe("3");
+  expect(document.querySelector('[data-testid="registration-frozen"]')?.textContent).toContain(
+    "The last sync was 31 days ago (limit 30). Sync to continue registering.",
+  );
+  expectLabelledControls();
+  const logout = [...document.querySelectorAll("button")].find((button) => button.textContent === "Log out");
+  logout?.click();
+  await settle();
+  expect(backend.calls).toContain("logout");
+  expect(heading()).toBe("Log in");
+});
+
+it("home: an expired session goes back to login and says why", async () => {
+  await start();
+  backend.facts = new BackendError("AUTH_SESSION_EXPIRED", "the session has expired");
+  type("login-operator", "SUP1");
+  type("login-password", "correct horse");
+  await submit("login-submit");
+  expect(heading()).toBe("Log in");
+  expect(alertText()).toBe("You were logged out after a period of inactivity. Log in again.");
+});
