@@ -166,6 +166,20 @@ fn load_or_create(
 ) -> Result<SigningIdentity, KeyError> {
     let key_path = dir.join(format!("{stem}.key.pem"));
     let cert_path = dir.join(format!("{stem}.cert.pem"));
+    // Two processes starting on a fresh data directory (say `serve` and `ca-cert`) must agree
+    // on one key: creation is serialised by an exclusive lock held until this returns.
+    let lock_path = dir.join("keys.lock");
+    let io = |source| KeyError::Io {
+        path: lock_path.clone(),
+        source,
+    };
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io)?;
+    lock.lock().map_err(io)?;
     if !fresh && key_path.exists() && cert_path.exists() {
         let key_pem = read(&key_path)?;
         let key = RsaPrivateKey::from_pkcs8_pem(&key_pem).map_err(|_| KeyError::Corrupt {
@@ -284,6 +298,26 @@ mod tests {
     use super::*;
     use rsa::pkcs1v15::VerifyingKey;
     use rsa::signature::Verifier;
+
+    #[test]
+    fn concurrent_first_runs_agree_on_one_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let pems: Vec<String> = std::thread::scope(|scope| {
+            let opens: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| KeyStore::open(dir.path()).unwrap()))
+                .collect();
+            opens
+                .into_iter()
+                .map(|open| open.join().unwrap().ca_certificate_pem().unwrap())
+                .collect()
+        });
+        assert!(pems.windows(2).all(|pair| pair[0] == pair[1]));
+        let on_disk = KeyStore::open(dir.path())
+            .unwrap()
+            .ca_certificate_pem()
+            .unwrap();
+        assert_eq!(on_disk, pems[0]);
+    }
 
     #[test]
     fn identities_persist_and_chain_to_the_ca() {
