@@ -94,7 +94,7 @@ async fn uploads_resume_and_refuse_bad_input() {
     cut.cut_after = Some(60_000);
     cut.send(server.addr).await;
     let mut resumed_at = 0;
-    for _ in 0..50 {
+    for _ in 0..200 {
         resumed_at = offset(&server, &path).await;
         if resumed_at == 60_000 {
             break;

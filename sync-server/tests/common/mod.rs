@@ -262,6 +262,9 @@ impl Req {
         if let Some(cut) = self.cut_after {
             stream.write_all(&self.body[..cut]).await.unwrap();
             stream.flush().await.unwrap();
+            // The link dies after these bytes reached the server: give it a moment to read them,
+            // as a real cut would, instead of racing hyper to an end-of-stream before dispatch.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             drop(stream);
             return Resp {
                 status: 0,
