@@ -68,23 +68,7 @@ impl Enrol {
         expected: Result<(), &str>,
     ) -> Value {
         let output = self.run(args, stdin, env);
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let json: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-        let outcome = if output.status.success() {
-            Ok(())
-        } else {
-            Err(json["error"]["code"]
-                .as_str()
-                .unwrap_or("NO_JSON_ERROR")
-                .to_owned())
-        };
-        assert_eq!(
-            outcome,
-            expected.map_err(str::to_owned),
-            "enrol {args:?}\nstdout: {stdout}\nstderr: {stderr}"
-        );
-        json
+        crate::support::expect_outcome(args, &output, expected)
     }
 
     fn init(&self) {

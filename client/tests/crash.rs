@@ -4,6 +4,7 @@
 //! dates of birth and phone numbers are never in clear anywhere under the data directory.
 
 mod kit;
+mod support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

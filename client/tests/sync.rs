@@ -3,6 +3,7 @@
 //! proxy), idempotent re-sync, forged receipts refused, clock skew reported, retention.
 
 mod kit;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::process::Output;
 use std::sync::Arc;
 
 use enrol_client::clock::ManualClock;
@@ -171,4 +172,31 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack
         .windows(needle.len())
         .any(|window| window == needle)
+}
+
+/// Checks that an `enrol --json` run succeeded (`Ok`) or failed with the error code, and returns
+/// its JSON output.
+#[track_caller]
+pub fn expect_outcome(
+    args: &[&str],
+    output: &Output,
+    expected: Result<(), &str>,
+) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    let outcome = if output.status.success() {
+        Ok(())
+    } else {
+        Err(json["error"]["code"]
+            .as_str()
+            .unwrap_or("NO_JSON_ERROR")
+            .to_owned())
+    };
+    assert_eq!(
+        outcome,
+        expected.map_err(str::to_owned),
+        "enrol {args:?}\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    json
 }
