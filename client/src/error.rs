@@ -55,6 +55,8 @@ pub enum Error {
     Registration(#[from] crate::registration::RegistrationError),
     #[error("packet: {0}")]
     Packet(#[from] crate::packet::PacketError),
+    #[error(transparent)]
+    Sbi(#[from] crate::sbi::SbiError),
 }
 
 impl Error {
@@ -83,6 +85,7 @@ impl Error {
             Error::Crypto(_) => "CRYPTO",
             Error::Registration(error) => error.code(),
             Error::Packet(error) => error.code(),
+            Error::Sbi(error) => error.code(),
         }
     }
 

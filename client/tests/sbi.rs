@@ -18,7 +18,7 @@ use enrol_schema::sbi::BioType;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use rsa::RsaPrivateKey;
-use sbi_bridge::{ca_pem, start_bridge};
+use sbi_bridge::{admin, ca_pem, start_bridge};
 
 fn trusting(pems: &[&str]) -> TrustedCas {
     let mut trusted = TrustedCas::none();
@@ -394,15 +394,6 @@ fn enrol_devices_lists_every_device_with_its_verdict() {
             "{listing}"
         );
     }
-}
-
-/// Posts a control request to the bridge's simulator admin API (not part of SBI).
-fn admin(port: u16, path: &str, body: serde_json::Value) {
-    let response = ureq::post(format!("http://127.0.0.1:{port}/admin/{path}"))
-        .header("Content-Type", "application/json")
-        .send(body.to_string().as_bytes())
-        .unwrap();
-    assert!(response.status().is_success());
 }
 
 #[test]

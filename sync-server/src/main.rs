@@ -124,7 +124,11 @@ enum AdminCommand {
         file: PathBuf,
     },
     /// Print the server's public signing key (Ed25519, URL-safe base64).
-    ServerKey,
+    ServerKey {
+        /// Print it as PEM (SubjectPublicKeyInfo), as `enrol sync --trust-server-key` reads it.
+        #[arg(long)]
+        pem: bool,
+    },
     /// Write a machine's enrolment file for an offline field kit.
     ExportEnrolment {
         machine_id: String,
@@ -285,7 +289,8 @@ async fn run_admin(app: &App, command: AdminCommand) -> anyhow::Result<()> {
                 record.kind, record.name, record.version, record.seq
             );
         }
-        AdminCommand::ServerKey => println!("{}", app.key.public_key_b64()),
+        AdminCommand::ServerKey { pem: true } => print!("{}", app.key.public_key_pem()),
+        AdminCommand::ServerKey { pem: false } => println!("{}", app.key.public_key_b64()),
         AdminCommand::ExportEnrolment {
             machine_id,
             out,

@@ -19,7 +19,7 @@ pub struct DevicesArgs {
     pub ports: (u16, u16),
 }
 
-fn parse_ports(text: &str) -> Result<(u16, u16), String> {
+pub(super) fn parse_ports(text: &str) -> Result<(u16, u16), String> {
     let (first, last) = text.split_once('-').unwrap_or((text, text));
     let port = |p: &str| {
         p.trim()
@@ -33,20 +33,31 @@ fn parse_ports(text: &str) -> Result<(u16, u16), String> {
     Ok((first, last))
 }
 
-pub fn run(context: &Context, args: DevicesArgs) -> anyhow::Result<()> {
+/// The device-provider CAs in `paths` (PEM files).
+pub(super) fn trusted_cas(paths: &[PathBuf]) -> anyhow::Result<TrustedCas> {
     let mut trusted = TrustedCas::none();
-    for path in &args.trusted_ca {
+    for path in paths {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         trusted
             .add_pem(&text)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     }
+    Ok(trusted)
+}
+
+/// Every device on the ports FIRST..=LAST, judged against `trusted`.
+pub(super) fn discover((first, last): (u16, u16), trusted: &TrustedCas) -> sbi::Discovery {
     let options = DiscoveryOptions {
-        ports: args.ports.0..=args.ports.1,
+        ports: first..=last,
         ..DiscoveryOptions::default()
     };
-    let found = sbi::discover(&options, &trusted);
+    sbi::discover(&options, trusted)
+}
+
+pub fn run(context: &Context, args: DevicesArgs) -> anyhow::Result<()> {
+    let trusted = trusted_cas(&args.trusted_ca)?;
+    let found = discover(args.ports, &trusted);
     context.print(&found, || {
         let mut lines = Vec::new();
         for device in &found.devices {

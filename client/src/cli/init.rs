@@ -9,6 +9,7 @@ use enrol_client::machine::{InitRequest, init};
 use enrol_client::seal::{hex, sha256_fields};
 use enrol_schema::enrolment::{MAX_ENROLMENT_FILE_BYTES, MachineEnrolment};
 use enrol_schema::settings::RegistrationSettings;
+use rsa::pkcs8::DecodePublicKey;
 use serde_json::json;
 
 use super::{Context, Passwords};
@@ -74,16 +75,22 @@ pub fn run(context: &Context, args: InitArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot initialise {}", context.data_dir().display()))?;
     let machine = session.machine()?;
     let fingerprint = hex(&sha256_fields(&[&machine.public_key_spki]));
+    // What the server's administrator registers for this machine.
+    let public_key_pem = rsa::RsaPublicKey::from_public_key_der(&machine.public_key_spki)
+        .ok()
+        .and_then(|key| enrol_client::packet::public_key_pem(&key).ok())
+        .context("the machine's public key is unreadable")?;
     context.print(
         &json!({
             "data_dir": context.data_dir(),
             "machine": machine,
             "public_key_fingerprint": fingerprint,
+            "public_key_pem": public_key_pem,
             "supervisor": session.operator(),
         }),
         || {
             format!(
-                "initialised {} for machine {} at centre {}\nmachine key fingerprint {fingerprint}\nfirst supervisor {}",
+                "initialised {} for machine {} at centre {}\nmachine key fingerprint {fingerprint}\nfirst supervisor {}\n{public_key_pem}",
                 context.data_dir().display(),
                 machine.machine_id,
                 machine.centre_id,

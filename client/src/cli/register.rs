@@ -5,17 +5,20 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
 use enrol_client::Session;
-use enrol_client::registration::{Form, Registration, RegistrationError, SignOff};
+use enrol_client::registration::{
+    DeviceCapture, Form, GroupOutcome, Registration, RegistrationError, SignOff,
+};
 use enrol_schema::json::MAX_RECORD_BYTES;
 use enrol_schema::packet::Process;
 use enrol_schema::record::Record;
 use serde_json::json;
 
-use super::{Context, Passwords};
+use super::{Context, Passwords, devices};
 
 /// Largest ISO biometric record read from a file.
 const MAX_ISO_BYTES: u64 = 8 << 20;
@@ -54,6 +57,19 @@ pub struct RegisterArgs {
     /// Read the sign-off password (and the supervisor's) from standard input (else ENROL_PASSWORD)
     #[arg(long)]
     password_stdin: bool,
+    /// Capture every biometric of the form that is neither given as a file nor an exception
+    /// from the SBI devices found on 127.0.0.1
+    #[arg(long)]
+    capture: bool,
+    /// A device-provider CA certificate (PEM) trusted for --capture; repeatable
+    #[arg(long = "trusted-ca", value_name = "PEM")]
+    trusted_ca: Vec<PathBuf>,
+    /// Ports scanned for devices with --capture, FIRST-LAST
+    #[arg(long, default_value = "4501-4600", value_parser = devices::parse_ports)]
+    ports: (u16, u16),
+    /// Seconds one device capture may take
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    capture_timeout: u64,
 }
 
 pub fn run(context: &Context, args: RegisterArgs) -> anyhow::Result<()> {
@@ -67,22 +83,23 @@ pub fn run(context: &Context, args: RegisterArgs) -> anyhow::Result<()> {
     let mut session = context.session()?;
     let form = session.form(args.process)?;
     let mut registration = session.start_registration(args.process)?;
-    let outcome = capture(&mut session, &form, &mut registration, &args).and_then(|()| {
+    let outcome = capture(&mut session, &form, &mut registration, &args).and_then(|captured| {
         let supervisor = args
             .supervisor
             .as_deref()
             .zip(supervisor_password.as_deref());
-        Ok(session.sign_off(
+        let committed = session.sign_off(
             &registration,
             &form,
             SignOff {
                 password: &password,
                 supervisor,
             },
-        )?)
+        )?;
+        Ok((committed, captured))
     });
-    let committed = match outcome {
-        Ok(committed) => committed,
+    let (committed, captured) = match outcome {
+        Ok(done) => done,
         Err(error) => {
             session.discard_registration(&registration)?;
             return Err(error);
@@ -94,18 +111,19 @@ pub fn run(context: &Context, args: RegisterArgs) -> anyhow::Result<()> {
             "packet_id": committed.packet_id,
             "size": committed.packet.size,
             "approval": committed.packet.approval,
+            "device_captures": captured,
         }),
         || committed.rid.clone(),
     )
 }
 
-/// Every capture step, in the workflow's order.
+/// Every capture step, in the workflow's order; returns what the devices captured.
 fn capture(
     session: &mut Session,
     form: &Form,
     registration: &mut Registration,
     args: &RegisterArgs,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<GroupOutcome>> {
     let bytes = read_bounded(&args.record, MAX_RECORD_BYTES as u64)?;
     let record = Record::parse(&args.record.display().to_string(), &bytes)
         .map_err(|error| enrol_client::Error::from(RegistrationError::from(error)))?;
@@ -174,13 +192,16 @@ fn capture(
     for spec in &args.exceptions {
         exceptions.push(split_pair(spec, "--exception ATTR=REASON")?);
     }
-    if !captures.is_empty() || !exceptions.is_empty() {
-        let field = form.applicant_biometrics_field().ok_or_else(|| {
+    let field = || {
+        form.applicant_biometrics_field().ok_or_else(|| {
             anyhow!(
                 "the {} form has no applicant biometrics",
                 form.process.as_str()
             )
-        })?;
+        })
+    };
+    if !captures.is_empty() || !exceptions.is_empty() {
+        let field = field()?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         session.update_registration(registration, "biometrics", |r| {
             for (attribute, iso, quality, attempts) in captures {
@@ -192,8 +213,23 @@ fn capture(
             Ok(())
         })?;
     }
+    let mut captured = Vec::new();
+    if args.capture {
+        let trusted = devices::trusted_cas(&args.trusted_ca)?;
+        let found = devices::discover(args.ports, &trusted);
+        captured = session.capture_from_devices(
+            registration,
+            form,
+            field()?,
+            DeviceCapture {
+                devices: &found.devices,
+                trusted: &trusted,
+                timeout: Duration::from_secs(args.capture_timeout),
+            },
+        )?;
+    }
     session.preview_registration(registration, form)?;
-    Ok(())
+    Ok(captured)
 }
 
 /// A document file read for the workflow, its format declared by the extension.

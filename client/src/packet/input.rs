@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use enrol_schema::identity_schema::{FieldCategory, IdentitySchema, Subpacket};
 use enrol_schema::packet::{Process, SupervisorStatus};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -210,7 +210,7 @@ pub struct Operators {
 }
 
 /// An SBI device's signed `digitalId`, decoded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DigitalId {
     pub serial_no: String,
@@ -225,7 +225,7 @@ pub struct DigitalId {
 }
 
 /// A registered device used during capture.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisteredDevice {
     pub device_code: String,

@@ -26,14 +26,8 @@ pub fn check_record(attribute: BioAttribute, iso: &[u8]) -> Result<(), Registrat
     Ok(())
 }
 
-/// Whether a capture of `quality` after `retries` attempts is kept, and if so whether it was
-/// forced (kept below the threshold because the retries ran out).
-pub fn check_quality(
-    settings: &RegistrationSettings,
-    attribute: BioAttribute,
-    quality: u32,
-    retries: u32,
-) -> Result<bool, RegistrationError> {
+/// The quality threshold of an attribute and how many attempts it may take.
+pub fn limits(settings: &RegistrationSettings, attribute: BioAttribute) -> (u32, u32) {
     let (threshold, max) = match attribute {
         BioAttribute::LeftThumb | BioAttribute::RightThumb => {
             (settings.quality.thumb, settings.retries.finger)
@@ -44,7 +38,18 @@ pub fn check_quality(
             Modality::Face => (settings.quality.face, settings.retries.face),
         },
     };
-    let (threshold, max) = (u32::from(threshold), u32::from(max));
+    (u32::from(threshold), u32::from(max))
+}
+
+/// Whether a capture of `quality` after `retries` attempts is kept, and if so whether it was
+/// forced (kept below the threshold because the retries ran out).
+pub fn check_quality(
+    settings: &RegistrationSettings,
+    attribute: BioAttribute,
+    quality: u32,
+    retries: u32,
+) -> Result<bool, RegistrationError> {
+    let (threshold, max) = limits(settings, attribute);
     if quality >= threshold {
         return Ok(false);
     }

@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::machine::PIPELINE_CERTIFICATE;
 use crate::packet::{
     self, AuthMethod, BioAttribute, BiometricCapture, BiometricException, BiometricField, Document,
-    Gps, MachineKey, Operators, PacketInput, PipelineCertificate, rid::new_rid,
+    Gps, MachineKey, Operators, PacketInput, PipelineCertificate, RegisteredDevice, rid::new_rid,
 };
 use crate::packet_store::PacketSummary;
 use crate::roles::{Action, permits};
@@ -301,6 +301,7 @@ fn packet_input(
             continue;
         };
         let entry = biometric_field(&mut fields, form, &bio.field);
+        let source = bio.device.as_ref();
         entry.captures.push(BiometricCapture {
             attribute,
             iso: bio.iso.clone(),
@@ -309,10 +310,25 @@ fn packet_input(
             retries: bio.retries,
             sdk_score: 0.0,
             force_captured: bio.forced,
-            payload: None,
-            spec_version: "0.9.5".into(),
-            bir_index: format!("{}-{}", rid.as_str(), bio.attribute),
+            payload: source.map(|s| s.payload.clone()),
+            spec_version: source.map_or_else(|| "0.9.5".into(), |s| s.spec_version.clone()),
+            bir_index: source.map_or_else(
+                || format!("{}-{}", rid.as_str(), bio.attribute),
+                |s| s.bir_index.clone(),
+            ),
         });
+    }
+    // Each device once, in capture order (`capturedRegisteredDevices`).
+    let mut devices: Vec<RegisteredDevice> = Vec::new();
+    for source in registration
+        .biometrics
+        .iter()
+        .filter_map(|b| b.device.as_ref())
+    {
+        let serial = &source.device.digital_id.serial_no;
+        if !devices.iter().any(|d| &d.digital_id.serial_no == serial) {
+            devices.push(source.device.clone());
+        }
     }
     for exception in &registration.exceptions {
         let Some(attribute) = BioAttribute::parse(&exception.attribute) else {
@@ -370,7 +386,7 @@ fn packet_input(
             supervisor_id: supervisor.map(str::to_owned),
             supervisor_auth: supervisor.map(|_| AuthMethod::Password),
         },
-        devices: Vec::new(),
+        devices,
         gps: registration.gps.map(|(latitude, longitude)| Gps {
             latitude,
             longitude,

@@ -14,7 +14,7 @@ use super::biometrics;
 use super::documents::DocumentFormat;
 use super::error::RegistrationError;
 use super::form::Form;
-use crate::packet::BioAttribute;
+use crate::packet::{BioAttribute, BiometricCapture, RegisteredDevice};
 
 /// How far a registration has come; changing an earlier step after the preview undoes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -59,6 +59,22 @@ pub struct CapturedBiometric {
         deserialize_with = "base64_bytes::deserialize"
     )]
     pub iso: Vec<u8>,
+    /// The SBI device it came from; `None` for a record imported from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceSource>,
+}
+
+/// What an SBI device returned with a capture, kept for the packet's CBEFF `PAYLOAD` and
+/// `capturedRegisteredDevices`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceSource {
+    /// The capture's signed-then-verified `data` block with `bioValue` replaced by MOSIP's
+    /// placeholder.
+    pub payload: String,
+    pub spec_version: String,
+    /// `<transactionId>-<attribute>`: the capture this record belongs to.
+    pub bir_index: String,
+    pub device: RegisteredDevice,
 }
 
 /// An attribute that cannot be captured, with the operator's reason.
@@ -295,7 +311,37 @@ impl Registration {
             forced,
             captured_at,
             iso,
+            device: None,
         });
+        Ok(())
+    }
+
+    /// [`Registration::add_biometric`] for a verified device capture, keeping what the device
+    /// returned with it.
+    pub fn add_device_biometric(
+        &mut self,
+        form: &Form,
+        field: &str,
+        capture: BiometricCapture,
+        source: DeviceSource,
+    ) -> Result<(), RegistrationError> {
+        let attribute = capture.attribute.as_str();
+        self.add_biometric(
+            form,
+            field,
+            attribute,
+            capture.iso,
+            capture.quality,
+            capture.retries,
+            capture.captured_at.unix_timestamp(),
+        )?;
+        if let Some(added) = self
+            .biometrics
+            .iter_mut()
+            .find(|b| b.field == field && b.attribute == attribute)
+        {
+            added.device = Some(source);
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 mod biometrics;
 mod commit;
+mod devices;
 mod documents;
 mod draft;
 mod error;
@@ -11,7 +12,10 @@ mod form;
 mod steps;
 
 pub use commit::{Committed, RID_SEQUENCE, SignOff, VerifiedSignOff};
+pub use devices::{CaptureGroup, DeviceCapture, GroupOutcome, capture_groups};
 pub use documents::DocumentFormat;
-pub use draft::{CapturedBiometric, CapturedDocument, Exception, Preview, Registration, Step};
+pub use draft::{
+    CapturedBiometric, CapturedDocument, DeviceSource, Exception, Preview, Registration, Step,
+};
 pub use error::RegistrationError;
 pub use form::Form;

@@ -35,6 +35,14 @@ pub enum SbiError {
     Device { code: String, info: String },
     #[error("bad preview stream: {0}")]
     Stream(String),
+    #[error(
+        "no trusted {bio_type} device offers sub-id {device_sub_id}: start its device service \
+         or trust its provider's CA"
+    )]
+    NoDevice {
+        bio_type: &'static str,
+        device_sub_id: u32,
+    },
 }
 
 impl SbiError {
@@ -57,6 +65,7 @@ impl SbiError {
             SbiError::NoBiometric { .. } => "SBI_NO_BIOMETRIC",
             SbiError::Device { .. } => "SBI_DEVICE_ERROR",
             SbiError::Stream(_) => "SBI_STREAM",
+            SbiError::NoDevice { .. } => "SBI_NO_DEVICE",
         }
     }
 

@@ -85,3 +85,12 @@ pub fn ca_pem(data_dir: &Path) -> String {
     assert!(output.status.success());
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// Posts a control request to the bridge's simulator admin API (not part of SBI).
+pub fn admin(port: u16, path: &str, body: serde_json::Value) {
+    let response = ureq::post(format!("http://127.0.0.1:{port}/admin/{path}"))
+        .header("Content-Type", "application/json")
+        .send(body.to_string().as_bytes())
+        .unwrap();
+    assert!(response.status().is_success());
+}
