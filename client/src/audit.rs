@@ -1,6 +1,9 @@
 //! The audit chain: every action is an entry that hashes its predecessor, so an edit, a
 //! deletion, a reordering or a gap breaks the chain, and the head recorded outside the database
-//! catches a truncated tail. Entries hold ids and codes only, never personal data.
+//! catches a truncated tail. Retention removes the oldest entries only behind a base (the last
+//! removed entry's sequence number and hash) that is recorded outside the database first, so the
+//! kept log still verifies and no other removal does. Entries hold ids and codes only, never
+//! personal data.
 
 use std::fmt;
 
@@ -35,6 +38,7 @@ pub enum AuditAction {
     Rejected,
     Exported,
     Synced,
+    AuditPruned,
 }
 
 impl AuditAction {
@@ -64,6 +68,7 @@ impl AuditAction {
             AuditAction::Rejected => "registration.rejected",
             AuditAction::Exported => "packet.exported",
             AuditAction::Synced => "sync",
+            AuditAction::AuditPruned => "audit.pruned",
         }
     }
 }
@@ -167,6 +172,8 @@ pub enum ChainBreak {
     Truncated { last: u64, recorded: u64 },
     #[error("entry {0} differs from the recorded head")]
     HeadMismatch(u64),
+    #[error("entry {0} differs from the recorded base of the kept log")]
+    BaseMismatch(u64),
 }
 
 impl ChainBreak {
@@ -177,6 +184,7 @@ impl ChainBreak {
             ChainBreak::Altered(_) => "AUDIT_ALTERED",
             ChainBreak::Truncated { .. } => "AUDIT_TRUNCATED",
             ChainBreak::HeadMismatch(_) => "AUDIT_HEAD_MISMATCH",
+            ChainBreak::BaseMismatch(_) => "AUDIT_BASE_MISMATCH",
         }
     }
 }
@@ -191,15 +199,28 @@ pub struct ChainReport {
     pub unanchored: u64,
 }
 
-/// Verifies entries read in sequence order against the head recorded outside the database.
+/// Verifies entries read in sequence order against the anchors recorded outside the database:
+/// `base`, the last entry removed by retention (the kept log must continue from it), and
+/// `recorded`, the head.
 pub fn verify(
     entries: impl IntoIterator<Item = AuditEntry>,
+    base: Option<&AuditHead>,
     recorded: Option<&AuditHead>,
 ) -> Result<ChainReport, ChainBreak> {
-    let mut head: Option<AuditHead> = None;
+    let mut head: Option<AuditHead> = base.copied();
     let mut count = 0u64;
-    let mut anchored = recorded.is_none();
+    let mut anchored = recorded.is_none_or(|recorded| base.is_some_and(|b| recorded.seq <= b.seq));
     for entry in entries {
+        // Entries up to the base that a crash left before their removal; the base itself must
+        // be the recorded one.
+        if let Some(base) = base
+            && entry.seq <= base.seq
+        {
+            if entry.seq == base.seq && entry.hash != base.hash {
+                return Err(ChainBreak::BaseMismatch(entry.seq));
+            }
+            continue;
+        }
         let (expected_seq, expected_prev) = match &head {
             Some(head) => (head.seq + 1, head.hash),
             None => (1, GENESIS),

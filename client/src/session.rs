@@ -163,18 +163,83 @@ impl Session {
     /// Verifies the whole audit chain against the head recorded in the slots file.
     pub fn verify_audit(&mut self) -> Result<Result<ChainReport, ChainBreak>, Error> {
         self.authorize(Action::VerifyAudit)?;
-        let recorded = self.client.keyring().read()?.audit_head;
+        let keyring = self.client.keyring().read()?;
         let mut stmt = self.store.conn().prepare(
             "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq",
         )?;
         let rows = stmt.query_map([], entry_from_row)?;
         let mut failure = None;
         let entries = rows.map_while(|row| row.map_err(|error| failure = Some(error)).ok());
-        let outcome = audit::verify(entries, recorded.as_ref());
+        let outcome = audit::verify(
+            entries,
+            keyring.audit_base.as_ref(),
+            keyring.audit_head.as_ref(),
+        );
         match failure {
             Some(error) => Err(error.into()),
             None => Ok(outcome),
         }
+    }
+
+    /// Retention: removes the audit entries older than the retention period that were also
+    /// made before the last successful sync (their registrations' entries travelled in the
+    /// packets), never the newest. The new base goes to the slots file before anything is
+    /// removed, and the removal is itself audited. Returns how many entries were removed.
+    pub fn prune_audit(&mut self) -> Result<u64, Error> {
+        self.authorize(Action::Sync)?;
+        let now = self.client.now();
+        let days = i64::from(self.settings().retention.audit_days);
+        let last_sync: Option<i64> = self.store.conn().query_row(
+            "SELECT max(last_success_at) FROM sync_state",
+            [],
+            |row| row.get(0),
+        )?;
+        let Some(last_sync) = last_sync else {
+            return Ok(0);
+        };
+        let cutoff = last_sync.min(now - days * 86_400);
+        let last_removed: Option<(u64, Vec<u8>)> = self
+            .store
+            .conn()
+            .query_row(
+                "SELECT seq, hash FROM audit_log
+                 WHERE at < ?1 AND seq < (SELECT max(seq) FROM audit_log)
+                 ORDER BY seq DESC LIMIT 1",
+                [cutoff],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((seq, hash)) = last_removed else {
+            return Ok(0);
+        };
+        let hash: [u8; 32] = hash
+            .try_into()
+            .map_err(|_| Error::invalid("audit log", format!("entry {seq} has a bad hash")))?;
+        let base = AuditHead { seq, hash };
+        self.client.keyring().update(|keyring| {
+            if keyring.audit_base.is_none_or(|old| old.seq < seq) {
+                keyring.audit_base = Some(base);
+            }
+            Ok(())
+        })?;
+        let actor = self.operator.id.clone();
+        self.write(|tx, at| {
+            tx.execute(
+                "INSERT INTO audit_retention (id, base_seq) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET base_seq = excluded.base_seq",
+                [seq],
+            )?;
+            let removed = tx.execute("DELETE FROM audit_log WHERE seq <= ?1", [seq])?;
+            let head = append_audit(
+                tx,
+                at,
+                &actor,
+                AuditAction::AuditPruned.code(),
+                &format!("through:{seq}"),
+            )?;
+            Ok((removed as u64, head))
+        })
+        .map(|(removed, _)| removed)
     }
 
     /// Up to `limit` audit entries after sequence number `after`, oldest first: what the packet

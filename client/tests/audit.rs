@@ -1,4 +1,5 @@
-//! The audit chain: any edit, deletion, reordering, gap or truncated tail is found.
+//! The audit chain: any edit, deletion, reordering, gap or truncated tail is found; a log kept
+//! from a recorded base (after retention) verifies, and no other removal does.
 
 use enrol_client::audit::{AuditEntry, AuditHead, verify};
 
@@ -22,15 +23,21 @@ fn chain(length: u64) -> Vec<AuditEntry> {
     entries
 }
 
+/// What is recorded outside the database.
+struct Anchors {
+    base: Option<AuditHead>,
+    head: Option<AuditHead>,
+}
+
 #[track_caller]
-fn check(
-    tamper: impl FnOnce(&mut Vec<AuditEntry>, &mut Option<AuditHead>),
-    expected: Result<u64, &str>,
-) {
+fn check(tamper: impl FnOnce(&mut Vec<AuditEntry>, &mut Anchors), expected: Result<u64, &str>) {
     let mut entries = chain(10);
-    let mut recorded = entries.last().map(AuditEntry::head);
-    tamper(&mut entries, &mut recorded);
-    let outcome = verify(entries, recorded.as_ref())
+    let mut anchors = Anchors {
+        base: None,
+        head: entries.last().map(AuditEntry::head),
+    };
+    tamper(&mut entries, &mut anchors);
+    let outcome = verify(entries, anchors.base.as_ref(), anchors.head.as_ref())
         .map(|report| report.entries)
         .map_err(|broken| broken.code());
     assert_eq!(outcome, expected);
@@ -87,5 +94,46 @@ fn tampering_is_detected() {
     );
     check(|e, _| e[0].prev_hash = [1; 32], Err("AUDIT_UNLINKED"));
     // A head recorded one entry behind (crash between commit and head update) is accepted.
-    check(|e, recorded| *recorded = Some(e[8].head()), Ok(10));
+    check(|e, anchors| anchors.head = Some(e[8].head()), Ok(10));
+}
+
+#[test]
+fn retention_keeps_a_verifiable_log_from_its_base() {
+    // Entries 1-4 removed behind base 4.
+    let prune = |e: &mut Vec<AuditEntry>, a: &mut Anchors| {
+        a.base = Some(e[3].head());
+        e.drain(..4);
+    };
+    check(prune, Ok(6));
+    // A crash after the base was recorded and before the removal: the entries are still there.
+    check(|e, a| a.base = Some(e[3].head()), Ok(6));
+    // Removing more than the base says, or a base that is not in the chain.
+    check(
+        |e, a| {
+            prune(e, a);
+            e.remove(0);
+        },
+        Err("AUDIT_GAP"),
+    );
+    check(
+        |e, a| {
+            a.base = Some(AuditHead {
+                seq: 4,
+                hash: [9; 32],
+            });
+            e.drain(..4);
+        },
+        Err("AUDIT_UNLINKED"),
+    );
+    check(
+        |_, a| {
+            a.base = Some(AuditHead {
+                seq: 4,
+                hash: [9; 32],
+            })
+        },
+        Err("AUDIT_BASE_MISMATCH"),
+    );
+    // Without the base, a removed start is a gap.
+    check(|e, _| drop(e.drain(..4)), Err("AUDIT_GAP"));
 }

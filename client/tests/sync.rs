@@ -362,3 +362,39 @@ fn clock_skew_is_reported_with_a_clear_code() {
         &[(&rids[0], "RECEIVED", Some("RECEIVED"))],
     );
 }
+
+#[test]
+fn a_successful_sync_restarts_the_offline_limit_and_lets_audit_retention_run() {
+    const DAY: i64 = 86_400;
+    let (kit, _) = approved_packets(1);
+    let server = Server::start(&kit);
+    let mut session = supervisor(&kit);
+    let before = session.freeze_facts().unwrap().last_sync_at;
+    // Nothing synced yet: retention keeps every entry, even far in the future.
+    assert_eq!(supervisor_at(&kit, 30 * DAY).prune_audit().unwrap(), 0);
+
+    session.trust_server_key(&server.key_pem()).unwrap();
+    let report = sync(&mut session, server.url()).unwrap();
+    assert!(report.packets.iter().all(|p| p.error.is_none()));
+    let synced_at = session.freeze_facts().unwrap().last_sync_at;
+    assert!(
+        synced_at >= before,
+        "the sync is what the freeze rule counts from"
+    );
+    let kept = session.verify_audit().unwrap().unwrap().entries;
+
+    // Within the retention period nothing goes; beyond it, what came before the sync does.
+    assert_eq!(supervisor_at(&kit, 9 * DAY).prune_audit().unwrap(), 0);
+    let mut later = supervisor_at(&kit, 11 * DAY);
+    let removed = later.prune_audit().unwrap();
+    assert!(removed > 0 && removed < kept + 2, "{removed} of {kept}");
+    let report = later
+        .verify_audit()
+        .unwrap()
+        .expect("the kept log verifies");
+    assert_eq!(report.unanchored, 0);
+    assert!(report.entries < kept);
+    drop(later);
+    kit.login(SUPERVISOR, SUPERVISOR_PASSWORD);
+    kit.check(&["audit", "verify"], "", Ok(()));
+}

@@ -148,6 +148,9 @@ impl Session {
             AuditAction::RegistrationStep,
             &format!("{}:preview", registration.id),
         )?;
+        // While the operator reads the preview, the captures' log pages move into the database,
+        // so the sign-off's commit carries only its own pages.
+        self.store().checkpoint()?;
         Ok(preview)
     }
 

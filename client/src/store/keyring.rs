@@ -36,6 +36,9 @@ pub struct Keyring {
     pub policy: AccessPolicy,
     pub slots: BTreeMap<String, Slot>,
     pub audit_head: Option<AuditHead>,
+    /// The last audit entry removed by retention: the kept log continues from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_base: Option<AuditHead>,
     pub pending_events: Vec<PendingEvent>,
     pub dropped_events: u64,
 }
@@ -80,6 +83,7 @@ impl Keyring {
             policy,
             slots: BTreeMap::new(),
             audit_head: None,
+            audit_base: None,
             pending_events: Vec::new(),
             dropped_events: 0,
         }

@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_packet_manifests.sql"),
     include_str!("../../migrations/0003_packet_sync.sql"),
     include_str!("../../migrations/0004_draft_attachments.sql"),
+    include_str!("../../migrations/0005_audit_retention.sql"),
 ];
 
 /// Applies the missing migrations, each in its own transaction with its version bump.

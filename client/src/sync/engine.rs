@@ -71,6 +71,8 @@ pub struct SyncReport {
     pub statuses_changed: usize,
     /// Packets whose local files were removed (receipt held, retention passed).
     pub deleted: Vec<String>,
+    /// Audit entries removed under the retention rule.
+    pub audit_entries_removed: u64,
 }
 
 /// Progress of one packet, for a progress display.
@@ -149,6 +151,8 @@ impl Session {
             report.statuses_changed += self.record_statuses(&statuses.statuses)?;
         }
         report.deleted = self.prune_delivered()?;
+        self.record_sync_run(&report)?;
+        report.audit_entries_removed = self.prune_audit()?;
         Ok(report)
     }
 }

@@ -10,6 +10,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::SyncError;
+use super::engine::SyncReport;
 use super::plan::Phase;
 use crate::audit::AuditAction;
 use crate::error::Error;
@@ -222,6 +223,26 @@ impl Session {
             removed.push(rid);
         }
         Ok(removed)
+    }
+
+    /// Records a run in `sync_state`: a success when every packet it tried was delivered and the
+    /// statuses were read, which is what the days-since-last-sync freeze rule and audit
+    /// retention count from.
+    pub(crate) fn record_sync_run(&mut self, report: &SyncReport) -> Result<(), Error> {
+        let now = self.client().now();
+        let failure = report
+            .packets
+            .iter()
+            .find_map(|p| p.error.as_ref())
+            .map(|(code, _)| code.clone());
+        self.store().conn().execute(
+            "INSERT INTO sync_state (job, last_success_at, last_attempt_at, last_error)
+             VALUES ('packets', CASE WHEN ?2 IS NULL THEN ?1 END, ?1, ?2)
+             ON CONFLICT (job) DO UPDATE SET last_attempt_at = ?1, last_error = ?2,
+                 last_success_at = CASE WHEN ?2 IS NULL THEN ?1 ELSE last_success_at END",
+            params![now, failure],
+        )?;
+        Ok(())
     }
 
     /// Every packet's true state, newest first.
