@@ -87,6 +87,10 @@ pub fn ca_pem(data_dir: &Path) -> String {
 }
 
 /// Posts a control request to the bridge's simulator admin API (not part of SBI).
+#[allow(
+    dead_code,
+    reason = "the tests use it; the benchmark that shares this module does not"
+)]
 pub fn admin(port: u16, path: &str, body: serde_json::Value) {
     let response = ureq::post(format!("http://127.0.0.1:{port}/admin/{path}"))
         .header("Content-Type", "application/json")
