@@ -28,6 +28,17 @@ pub struct PacketSummary {
     pub server_status: Option<String>,
 }
 
+/// A sealed packet about to be committed, with whatever its maker also returns.
+#[derive(Debug)]
+pub(crate) struct NewPacket<S> {
+    pub rid: String,
+    pub packet_id: String,
+    pub bytes: Vec<u8>,
+    /// SHA-256 of `bytes`.
+    pub sha256: [u8; 32],
+    pub extra: S,
+}
+
 /// Where a page of the packet list starts: after this (created_at, rid), newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PageCursor {
@@ -39,6 +50,18 @@ pub struct PageCursor {
 /// writes it and as MOSIP uploads and exports it.
 pub fn packet_file_name(packet_id: &str) -> String {
     format!("{packet_id}.zip")
+}
+
+/// Takes the next value of a per-machine sequence inside `tx`: it is used for good only if `tx`
+/// commits, and never handed out again once it has.
+pub(crate) fn take_sequence(tx: &Transaction<'_>, name: &str) -> Result<u64, Error> {
+    Ok(tx.query_row(
+        "INSERT INTO sequences (name, next_value) VALUES (?1, 2)
+         ON CONFLICT (name) DO UPDATE SET next_value = next_value + 1
+         RETURNING next_value - 1",
+        [name],
+        |row| row.get(0),
+    )?)
 }
 
 /// RIDs are digits only; this keeps them safe as file names.
@@ -60,24 +83,43 @@ impl Session {
         packet_id: &str,
         sealed: &[u8],
     ) -> Result<PacketSummary, Error> {
-        self.commit_packet(rid, registration_id, packet_id, sealed, |_, _| Ok(()))
-            .map(|(summary, ())| summary)
+        let digest = ring::digest::digest(&ring::digest::SHA256, sealed);
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(digest.as_ref());
+        let packet = NewPacket {
+            rid: rid.to_owned(),
+            packet_id: packet_id.to_owned(),
+            bytes: sealed.to_vec(),
+            sha256,
+            extra: (),
+        };
+        self.commit_packet(registration_id, |_| Ok(packet), |_, _, _| Ok(()))
+            .map(|(summary, _, ())| summary)
     }
 
-    /// Commits a packet atomically: inside one immediate transaction (which holds the store's
-    /// write lock, so [`Session::remove_orphan_packets`] cannot run meanwhile) the file is
-    /// written durably (temp, fsync, rename, fsync of the folder), then its row, whatever `also`
-    /// writes and the audit entry; the commit makes it exist. A failure before the commit
-    /// removes the file; a crash leaves at most an orphan file, which the next session removes.
-    pub(crate) fn commit_packet<T>(
+    /// Creates and commits a packet atomically. Inside one immediate transaction (which holds
+    /// the store's write lock, so [`Session::remove_orphan_packets`] cannot run meanwhile)
+    /// `make` seals the packet (reading what it needs, e.g. the RID sequence, in the same
+    /// transaction), the file is written durably (temp, fsync, rename, fsync of the folder),
+    /// then its row, whatever `also` writes and the audit entry; the commit makes it exist. A
+    /// failure before the commit removes the file; a crash leaves at most an orphan file, which
+    /// the next session removes, and every number `make` took from a sequence rolls back with
+    /// the packet that used it.
+    pub(crate) fn commit_packet<S, T>(
         &mut self,
-        rid: &str,
         registration_id: &str,
-        packet_id: &str,
-        sealed: &[u8],
-        also: impl FnOnce(&Transaction<'_>, i64) -> Result<T, Error>,
-    ) -> Result<(PacketSummary, T), Error> {
+        make: impl FnOnce(&Transaction<'_>) -> Result<NewPacket<S>, Error>,
+        also: impl FnOnce(&Transaction<'_>, i64, &NewPacket<S>) -> Result<T, Error>,
+    ) -> Result<(PacketSummary, NewPacket<S>, T), Error> {
         self.authorize(Action::Register)?;
+        let folder = self.client().packets_dir();
+        create_private_dir(&folder)?;
+        let disk = self.client().options().disk.clone();
+        let actor = self.operator().id.clone();
+        let now = self.client().now();
+        let tx = self.store_transaction()?;
+        let packet = make(&tx)?;
+        let (rid, packet_id) = (packet.rid.as_str(), packet.packet_id.as_str());
         check_rid(rid)?;
         if packet_id.len() > 64
             || !packet_id.starts_with(rid)
@@ -90,16 +132,9 @@ impl Session {
                 "a packet id is the RID followed by '-', '_' and digits",
             ));
         }
-        let folder = self.client().packets_dir();
-        create_private_dir(&folder)?;
         let file_name = packet_file_name(packet_id);
         let path = folder.join(&file_name);
-        let disk = self.client().options().disk.clone();
-        let actor = self.operator().id.clone();
-        let now = self.client().now();
-        let size = sealed.len() as u64;
-        let digest = ring::digest::digest(&ring::digest::SHA256, sealed);
-        let tx = self.store_transaction()?;
+        let size = packet.bytes.len() as u64;
         let exists: bool = tx.query_row(
             "SELECT count(*) > 0 FROM packets WHERE rid = ?1",
             [rid],
@@ -112,13 +147,13 @@ impl Session {
             ));
         }
         let written = (|| {
-            disk.write_atomic(&path, sealed)?;
+            disk.write_atomic(&path, &packet.bytes)?;
             tx.execute(
                 "INSERT INTO packets (rid, registration_id, file_name, sha256, size, created_at, approval)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
-                params![rid, registration_id, file_name, digest.as_ref(), size, now],
+                params![rid, registration_id, file_name, &packet.sha256[..], size, now],
             )?;
-            let extra = also(&tx, now)?;
+            let extra = also(&tx, now, &packet)?;
             let head = append_audit(&tx, now, &actor, AuditAction::PacketCreated.code(), rid)?;
             tx.commit()?;
             Ok((extra, head))
@@ -132,7 +167,7 @@ impl Session {
         };
         self.record_audit_head(head)?;
         let summary = PacketSummary {
-            rid: rid.to_owned(),
+            rid: packet.rid.clone(),
             registration_id: registration_id.to_owned(),
             size,
             created_at: now,
@@ -141,7 +176,7 @@ impl Session {
             uploaded_at: None,
             server_status: None,
         };
-        Ok((summary, extra))
+        Ok((summary, packet, extra))
     }
 
     /// Removes packet files that have no row (left by a crash between the file write and the
@@ -255,18 +290,12 @@ impl Session {
         Ok(bytes)
     }
 
-    /// The next value of a per-machine sequence (e.g. the RID sequence). Committed before it is
-    /// returned, so a value is never handed out twice, even across crashes.
+    /// The next value of a per-machine sequence, committed before it is returned, so a value is
+    /// never handed out twice, even across crashes.
     pub fn next_sequence(&mut self, name: &str) -> Result<u64, Error> {
         self.authorize(Action::Register)?;
         let tx = self.store_transaction()?;
-        let value: u64 = tx.query_row(
-            "INSERT INTO sequences (name, next_value) VALUES (?1, 2)
-             ON CONFLICT (name) DO UPDATE SET next_value = next_value + 1
-             RETURNING next_value - 1",
-            [name],
-            |row| row.get(0),
-        )?;
+        let value = take_sequence(&tx, name)?;
         tx.commit()?;
         Ok(value)
     }

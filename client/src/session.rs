@@ -350,7 +350,7 @@ pub(crate) fn append_audit(
     Ok(entry.head())
 }
 
-fn last_audit_head(conn: &rusqlite::Connection) -> Result<Option<AuditHead>, Error> {
+pub(crate) fn last_audit_head(conn: &rusqlite::Connection) -> Result<Option<AuditHead>, Error> {
     Ok(conn
         .query_row(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",

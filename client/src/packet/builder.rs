@@ -27,6 +27,8 @@ pub const PROVIDER_VERSION: &str = "v1.0";
 pub struct SealedPacket {
     pub packet_id: String,
     pub bytes: Vec<u8>,
+    /// SHA-256 of `bytes` (the manifest's `packet_hash`).
+    pub sha256: [u8; 32],
     pub signed_manifest: SignedManifest,
 }
 
@@ -85,6 +87,7 @@ pub fn build(
         });
     }
     let bytes = seal(&container.finish()?, pipeline, rng)?;
+    let digest = sha256(&bytes);
 
     let manifest = PacketManifest {
         rid: rid.to_owned(),
@@ -93,7 +96,7 @@ pub fn build(
         centre_id: input.rid.centre_id().to_owned(),
         machine_id: input.rid.machine_id().to_owned(),
         sequence: input.rid.sequence(),
-        packet_hash: hex_upper(&sha256(&bytes)),
+        packet_hash: hex_upper(&digest),
         size: bytes.len() as u64,
         supervisor_status: input.supervisor_status,
         created_at: rfc3339(input.created_at),
@@ -104,6 +107,7 @@ pub fn build(
     Ok(SealedPacket {
         packet_id,
         bytes,
+        sha256: digest,
         signed_manifest: SignedManifest {
             manifest,
             signature,

@@ -1,8 +1,8 @@
 //! Sign-off and packet creation: the operator's password is checked again against their slot
-//! (and a supervisor's when there are biometric exceptions, as MOSIP's reviewer authentication),
-//! the next RID sequence is consumed durably, the packet is built and sealed, and the file, its
-//! row, the manifest, the registration with status REGISTERED and the audit entries are
-//! committed together (see [`Session::commit_packet`]).
+//! (and a supervisor's when there are biometric exceptions, as MOSIP's reviewer authentication);
+//! then, in one transaction, the next RID sequence is taken, the packet is built and sealed, and
+//! the file, its row, the manifest, the registration with status REGISTERED and the audit
+//! entries are committed together (see [`Session::commit_packet`]).
 
 use std::collections::BTreeMap;
 
@@ -23,9 +23,9 @@ use crate::packet::{
     self, AuthMethod, BioAttribute, BiometricCapture, BiometricException, BiometricField, Document,
     Gps, MachineKey, Operators, PacketInput, PipelineCertificate, RegisteredDevice, rid::new_rid,
 };
-use crate::packet_store::PacketSummary;
+use crate::packet_store::{NewPacket, PacketSummary, take_sequence};
 use crate::roles::{Action, permits};
-use crate::session::{Session, append_audit, load_operator};
+use crate::session::{Session, append_audit, last_audit_head, load_operator};
 
 /// The RID sequence's name in the store.
 pub const RID_SEQUENCE: &str = "rid";
@@ -126,9 +126,9 @@ impl Session {
         Ok(())
     }
 
-    /// Packet creation for a verified sign-off: the RID sequence, build + seal, and the atomic
-    /// commit of the file, its row, the manifest, REGISTERED status, the audit entries and the
-    /// draft's removal.
+    /// Packet creation for a verified sign-off: in one transaction the RID sequence, build +
+    /// seal, and the atomic commit of the file, its row, the manifest, REGISTERED status, the
+    /// audit entries and the draft's removal.
     pub fn commit_sign_off(
         &mut self,
         registration: &Registration,
@@ -159,49 +159,52 @@ impl Session {
         let pipeline = PipelineCertificate::from_pem(&pipeline_pem)?;
         let machine_key = MachineKey::new(&self.machine_signing_key()?)?;
         let machine = self.machine()?;
-        // Consumed and committed before the packet can exist: a crash after this point loses
-        // the number, never reuses it.
-        let sequence = self.next_sequence(RID_SEQUENCE)?;
-        let sequence = u32::try_from(sequence)
-            .map_err(|_| Error::invalid("rid sequence", "the RID sequence is exhausted"))?;
         let now = self.client().now();
         let created_at = OffsetDateTime::from_unix_timestamp(now)
             .map_err(|_| Error::invalid("clock", "the clock is out of range"))?;
-        let rid = new_rid(
-            &machine.centre_id,
-            &machine.machine_id,
-            sequence,
-            created_at,
-        )
-        .map_err(packet::PacketError::from)?;
-        let audit = self.registration_audit(&registration.id)?;
-        let head = self
-            .audit_head()?
-            .map_or_else(|| "0".repeat(64), |head| crate::seal::hex(&head.hash));
-        let input = packet_input(
-            registration,
-            form,
-            rid,
-            created_at,
-            &operator_id,
-            supervisor.as_deref(),
-            audit,
-            head,
-        );
-        let sealed = packet::build(&input, &machine_key, &pipeline, &mut rand_core::OsRng)?;
-        let manifest_json = serde_json::to_string(&sealed.signed_manifest)
-            .map_err(|error| Error::invalid("manifest", error.to_string()))?;
-        let rid = input.rid.as_str().to_owned();
         let process = registration.process.as_str();
-        let (summary, ()) = self.commit_packet(
-            &rid,
+        // The RID sequence, the audit entries and head, the build and the commit share one
+        // transaction: a crash before the commit leaves no packet and no used number.
+        let (summary, packet, ()) = self.commit_packet(
             &registration_id,
-            &sealed.packet_id,
-            &sealed.bytes,
-            |tx, at| {
+            |tx| {
+                let sequence = u32::try_from(take_sequence(tx, RID_SEQUENCE)?)
+                    .map_err(|_| Error::invalid("rid sequence", "the RID sequence is exhausted"))?;
+                let rid = new_rid(
+                    &machine.centre_id,
+                    &machine.machine_id,
+                    sequence,
+                    created_at,
+                )
+                .map_err(packet::PacketError::from)?;
+                let audit = registration_audit(tx, &registration.id)?;
+                let head = last_audit_head(tx)?
+                    .map_or_else(|| "0".repeat(64), |head| crate::seal::hex(&head.hash));
+                let input = packet_input(
+                    registration,
+                    form,
+                    rid,
+                    created_at,
+                    &operator_id,
+                    supervisor.as_deref(),
+                    audit,
+                    head,
+                );
+                let sealed = packet::build(&input, &machine_key, &pipeline, &mut rand_core::OsRng)?;
+                Ok(NewPacket {
+                    rid: input.rid.as_str().to_owned(),
+                    packet_id: sealed.packet_id,
+                    bytes: sealed.bytes,
+                    sha256: sealed.sha256,
+                    extra: sealed.signed_manifest,
+                })
+            },
+            |tx, at, packet| {
+                let manifest_json = serde_json::to_string(&packet.extra)
+                    .map_err(|error| Error::invalid("manifest", error.to_string()))?;
                 tx.execute(
                     "INSERT INTO packet_manifests (rid, manifest) VALUES (?1, ?2)",
-                    params![rid, manifest_json],
+                    params![packet.rid, manifest_json],
                 )?;
                 tx.execute(
                     "INSERT INTO registrations (id, process, operator_id, supervisor_id, status,
@@ -226,61 +229,61 @@ impl Session {
             },
         )?;
         Ok(Committed {
-            rid,
-            packet_id: sealed.packet_id,
+            rid: packet.rid,
+            packet_id: packet.packet_id,
             packet: summary,
-            manifest: sealed.signed_manifest,
+            manifest: packet.extra,
         })
     }
+}
 
-    /// This registration's audit entries as MOSIP audit maps for the packet's `audit.json`.
-    fn registration_audit(
-        &self,
-        registration_id: &str,
-    ) -> Result<Vec<serde_json::Map<String, Value>>, Error> {
-        let mut stmt = self.store().conn().prepare(
-            "SELECT seq, at, actor, action, subject FROM audit_log
+/// This registration's audit entries as MOSIP audit maps for the packet's `audit.json`.
+fn registration_audit(
+    conn: &rusqlite::Connection,
+    registration_id: &str,
+) -> Result<Vec<serde_json::Map<String, Value>>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, action, subject FROM audit_log
              WHERE subject = ?1 OR subject LIKE ?1 || ':%' ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([registration_id], |row| {
-            Ok((
-                row.get::<_, u64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-            ))
-        })?;
-        let mut maps = Vec::new();
-        for row in rows {
-            let (seq, at, actor, action, subject) = row?;
-            let time = rfc3339(at);
-            let value = json!({
-                "uuid": format!("{registration_id}-{seq}"),
-                "createdAt": time,
-                "eventId": action,
-                "eventName": action,
-                "eventType": "USER",
-                "hostName": "enrol",
-                "hostIp": "127.0.0.1",
-                "applicationId": "REG",
-                "applicationName": "REGISTRATION",
-                "sessionUserId": actor,
-                "sessionUserName": actor,
-                "id": registration_id,
-                "idType": "REGISTRATION_ID",
-                "createdBy": actor,
-                "moduleName": "registration",
-                "moduleId": "REG-MOD-REGISTRATION",
-                "description": subject,
-                "actionTimeStamp": time,
-            });
-            if let Value::Object(map) = value {
-                maps.push(map);
-            }
+    )?;
+    let rows = stmt.query_map([registration_id], |row| {
+        Ok((
+            row.get::<_, u64>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut maps = Vec::new();
+    for row in rows {
+        let (seq, at, actor, action, subject) = row?;
+        let time = rfc3339(at);
+        let value = json!({
+            "uuid": format!("{registration_id}-{seq}"),
+            "createdAt": time,
+            "eventId": action,
+            "eventName": action,
+            "eventType": "USER",
+            "hostName": "enrol",
+            "hostIp": "127.0.0.1",
+            "applicationId": "REG",
+            "applicationName": "REGISTRATION",
+            "sessionUserId": actor,
+            "sessionUserName": actor,
+            "id": registration_id,
+            "idType": "REGISTRATION_ID",
+            "createdBy": actor,
+            "moduleName": "registration",
+            "moduleId": "REG-MOD-REGISTRATION",
+            "description": subject,
+            "actionTimeStamp": time,
+        });
+        if let Value::Object(map) = value {
+            maps.push(map);
         }
-        Ok(maps)
     }
+    Ok(maps)
 }
 
 /// The packet builder's input for a signed-off registration.
