@@ -14,6 +14,7 @@ pub mod ui_spec;
 pub mod validate;
 
 // Wire types shared across parts (one module per contract).
+pub mod bundle;
 pub mod enrolment;
 pub mod packet;
 pub mod sbi;

@@ -70,6 +70,10 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// Each packet's state: approval, upload, receipt, server status
     Status,
+    /// Write approved packets without a receipt into a bundle folder (sneakernet)
+    Export(sync::ExportArgs),
+    /// Mark packets received from the receipts the server wrote into a bundle folder
+    ImportReceipts(sync::ImportReceiptsArgs),
 }
 
 impl Cli {
@@ -90,6 +94,8 @@ impl Cli {
             Command::Reject(args) => approve::reject(&context, args),
             Command::Sync(args) => sync::sync(&context, args),
             Command::Status => sync::status(&context),
+            Command::Export(args) => sync::export(&context, args),
+            Command::ImportReceipts(args) => sync::import_receipts(&context, args),
             Command::Schema(command) => {
                 return command.run().unwrap_or_else(|error| {
                     eprintln!("enrol: {error:#}");

@@ -1,5 +1,5 @@
-//! `enrol sync` (send approved packets, poll statuses, apply retention) and `enrol status`
-//! (each packet's true state).
+//! `enrol sync` (send approved packets, poll statuses, apply retention), `enrol status` (each
+//! packet's true state), and the sneakernet pair `enrol export` / `enrol import-receipts`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -89,4 +89,53 @@ pub fn status(context: &Context) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join("\n")
     })
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The bundle folder (e.g. on a USB drive); created if needed
+    #[arg(long)]
+    to: PathBuf,
+}
+
+pub fn export(context: &Context, args: ExportArgs) -> anyhow::Result<()> {
+    let mut session = context.session()?;
+    let report = session.export_bundle(&args.to)?;
+    context.print(&report, || {
+        format!(
+            "exported {} packet(s), {} bytes, to {}",
+            report.rids.len(),
+            report.bytes,
+            report.folder.display()
+        )
+    })
+}
+
+#[derive(Args)]
+pub struct ImportReceiptsArgs {
+    /// The bundle folder the server imported (it holds receipts.json)
+    folder: PathBuf,
+}
+
+pub fn import_receipts(context: &Context, args: ImportReceiptsArgs) -> anyhow::Result<()> {
+    let mut session = context.session()?;
+    let report = session.import_receipts(&args.folder)?;
+    context.print(&report, || {
+        let mut lines: Vec<String> = report
+            .refused
+            .iter()
+            .map(|(rid, reason)| format!("{rid}: refused: {reason}"))
+            .collect();
+        lines.push(format!(
+            "{} packet(s) marked received, {} already were, {} refused",
+            report.received.len(),
+            report.already,
+            report.refused.len()
+        ));
+        lines.join("\n")
+    })?;
+    if !report.refused.is_empty() {
+        anyhow::bail!("{} receipt(s) refused", report.refused.len());
+    }
+    Ok(())
 }

@@ -1,11 +1,14 @@
 //! Packet sync with the centre's server: a per-packet state machine (pure, `plan`), its records
-//! in the store (`records`), machine-signed HTTP (`transport`) and the engine that drives them.
+//! in the store (`records`), machine-signed HTTP (`transport`) and the engine that drives them;
+//! and the sneakernet bundle for machines without a link (`bundle`).
 
+mod bundle;
 mod engine;
 mod plan;
 mod records;
 mod transport;
 
+pub use bundle::{ExportReport, ReceiptsReport};
 pub use engine::{PacketOutcome, Progress, SyncOptions, SyncReport};
 pub use plan::{
     Event, Phase, backoff_delay, clock_skew, ed25519_key_from_pem, next_chunk_size, verify_receipt,
