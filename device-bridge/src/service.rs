@@ -668,43 +668,30 @@ struct SignContext {
     service_version: String,
 }
 
-/// Runs `work` over `items` on up to as many scoped threads as there are cores, keeping the
-/// order. Each call is told how many cores it may use itself: all of them for a single item,
-/// one each when the items outnumber the cores.
+/// Runs `work` over the items of one frame (at most a slap's four segments) on a scoped thread
+/// each, keeping the order. Each call is told how many cores it may use itself: all of them for
+/// a single item, an equal share (at least one) otherwise.
 fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T, usize) -> R + Sync) -> Vec<R> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let workers = items.len().min(cores);
-    if workers <= 1 {
+    if items.len() <= 1 {
         return items.iter().map(|item| work(item, cores)).collect();
     }
-    let cores_each = (cores / workers).max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(index) else {
-                            return mine;
-                        };
-                        mine.push((index, work(item, cores_each)));
-                    }
-                })
-            })
+    let cores_each = (cores / items.len()).max(1);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(move || work(item, cores_each)))
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| {
+            .map(|handle| {
                 handle
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
-    });
-    done.sort_by_key(|(index, _)| *index);
-    done.into_iter().map(|(_, result)| result).collect()
+    })
 }
 
 /// Encodes, records and signs the captured segments in parallel (CPU-bound; runs on a blocking
