@@ -51,12 +51,14 @@ impl Jp2Error {
     }
 }
 
-/// Encodes 8-bit interleaved samples as a lossless JP2 file.
+/// Encodes 8-bit interleaved samples as a lossless JP2 file. Tier-1 coding of the code blocks
+/// (most of the cost) spreads over `threads` OpenJPEG workers; 1 keeps it on the calling thread.
 pub fn encode_lossless(
     width: u32,
     height: u32,
     channels: Channels,
     samples: &[u8],
+    threads: usize,
 ) -> Result<Vec<u8>, Jp2Error> {
     let count = channels.count();
     let expected = width as usize * height as usize * count;
@@ -80,7 +82,10 @@ pub fn encode_lossless(
     params.cp_disto_alloc = 1;
     params.irreversible = 0; // reversible 5/3 wavelet
     params.tcp_mct = if channels == Channels::Rgb { 1 } else { 0 };
-    // Selective arithmetic-coding bypass ("lazy" mode): still lossless, markedly faster.
+    // Selective arithmetic-coding bypass ("lazy" mode): still lossless, ~5 % fewer instructions.
+    // Tier-1 coding is ~85 % of the cost whatever else is set: on a 280x360 finger, 2 to 7
+    // resolution levels or 32x32 instead of the default 64x64 code blocks moved the
+    // instruction count by under 2 % (callgrind), so the defaults stay.
     params.mode = 0x01;
     let smallest = width.min(height);
     let mut levels = 6;
@@ -94,9 +99,10 @@ pub fn encode_lossless(
     if unsafe { opj::opj_setup_encoder(codec.0, &mut params, image.0) } == 0 {
         return Err(Jp2Error::Codec("setup"));
     }
-    // Tier-1 coding of the code blocks spreads over two worker threads.
-    // SAFETY: called after setup and before start_compress, as OpenJPEG requires.
-    unsafe { opj::opj_codec_set_threads(codec.0, 2) };
+    if threads > 1 {
+        // SAFETY: called after setup and before start_compress, as OpenJPEG requires.
+        unsafe { opj::opj_codec_set_threads(codec.0, threads.min(64) as i32) };
+    }
     let mut sink = Sink::default();
     let stream = StreamGuard::new(&mut sink)?;
     // SAFETY: all three objects are alive; the sink outlives the stream guard.
@@ -166,11 +172,8 @@ impl ImageGuard {
                     component.data,
                     component.w as usize * component.h as usize,
                 );
-                for (target, source) in plane
-                    .iter_mut()
-                    .zip(samples.iter().skip(index).step_by(count))
-                {
-                    *target = i32::from(*source);
+                for (target, pixel) in plane.iter_mut().zip(samples.chunks_exact(count)) {
+                    *target = i32::from(pixel[index]);
                 }
             }
         }
@@ -288,7 +291,9 @@ mod tests {
         let samples: Vec<u8> = (0..width as usize * height as usize * channels.count())
             .map(|i| ((i * 7919) % 251) as u8)
             .collect();
-        let encoded = encode_lossless(width, height, channels, &samples).expect("encodes");
+        let encoded = encode_lossless(width, height, channels, &samples, 1).expect("encodes");
+        let threaded = encode_lossless(width, height, channels, &samples, 2).expect("encodes");
+        assert_eq!(threaded, encoded, "worker threads do not change the file");
         assert_eq!(&encoded[4..8], b"jP  ", "a JP2 signature box");
         let decoded = jpeg2k::Image::from_bytes(&encoded).expect("decodes");
         assert_eq!((decoded.width(), decoded.height()), (width, height));
@@ -311,11 +316,12 @@ mod tests {
         check_round_trip(64, 48, Channels::Gray);
         check_round_trip(33, 17, Channels::Rgb);
         check_round_trip(1, 1, Channels::Gray);
+        check_round_trip(280, 360, Channels::Gray);
     }
 
     #[test]
     fn wrong_sizes_are_rejected() {
-        let error = encode_lossless(4, 4, Channels::Gray, &[0; 15]).expect_err("too short");
+        let error = encode_lossless(4, 4, Channels::Gray, &[0; 15], 1).expect_err("too short");
         assert_eq!(error.code(), "JP2_SIZE_MISMATCH");
     }
 }

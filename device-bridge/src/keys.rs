@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use der::{DecodePem, EncodePem, pem::LineEnding};
@@ -18,6 +19,8 @@ use x509_cert::builder::{Builder, CertificateBuilder, Profile};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Validity;
+
+use crate::jws::JwsSigner;
 
 /// Organisation named in every certificate subject (the CTK compares O= with the partner name).
 pub const PROVIDER_ORGANISATION: &str = "Enrol Device Provider";
@@ -48,12 +51,13 @@ impl KeyError {
     }
 }
 
-/// A private key with its certificate (DER) ready to sign JWS.
+/// A private key with its certificate (DER) and the JWS signer prepared from both.
 #[derive(Clone)]
 pub struct SigningIdentity {
     pub key: RsaPrivateKey,
     pub certificate: Certificate,
     pub certificate_der: Vec<u8>,
+    pub jws: Arc<JwsSigner>,
 }
 
 impl std::fmt::Debug for SigningIdentity {
@@ -203,7 +207,7 @@ fn load_or_create(
                 what: "certificate for this key",
             });
         }
-        return identity(key, certificate);
+        return identity(key, certificate, &key_path);
     }
     let key =
         RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(create_error("an RSA key"))?;
@@ -216,16 +220,27 @@ fn load_or_create(
         .map_err(create_error("the certificate PEM"))?;
     write_atomically(&key_path, key_pem.as_bytes())?;
     write_atomically(&cert_path, cert_pem.as_bytes())?;
-    identity(key, certificate)
+    identity(key, certificate, &key_path)
 }
 
-fn identity(key: RsaPrivateKey, certificate: Certificate) -> Result<SigningIdentity, KeyError> {
+fn identity(
+    key: RsaPrivateKey,
+    certificate: Certificate,
+    key_path: &Path,
+) -> Result<SigningIdentity, KeyError> {
     let certificate_der =
         der::Encode::to_der(&certificate).map_err(create_error("the certificate DER"))?;
+    let pkcs8 = key.to_pkcs8_der().map_err(create_error("the key DER"))?;
+    let jws =
+        JwsSigner::new(pkcs8.as_bytes(), &certificate_der).map_err(|_| KeyError::Corrupt {
+            path: key_path.to_path_buf(),
+            what: "RSA signing key (2048 to 4096 bits)",
+        })?;
     Ok(SigningIdentity {
         key,
         certificate,
         certificate_der,
+        jws: Arc::new(jws),
     })
 }
 

@@ -20,21 +20,28 @@ pub fn finger(image: &Raster) -> f64 {
     let mut blocks = 0usize;
     for by in (1..h.saturating_sub(BLOCK)).step_by(BLOCK) {
         for bx in (1..w.saturating_sub(BLOCK)).step_by(BLOCK) {
-            let (mut gxx, mut gyy, mut gxy) = (0.0f64, 0.0f64, 0.0f64);
-            let (mut sum, mut sum_sq) = (0.0f64, 0.0f64);
+            // Integer sums (exact), then floating point per block.
+            let (mut gxx, mut gyy, mut gxy) = (0i64, 0i64, 0i64);
+            let (mut sum, mut sum_sq) = (0i64, 0i64);
             for y in by..by + BLOCK {
+                let (above, row, below) = (
+                    &luma[(y - 1) * w..y * w],
+                    &luma[y * w..(y + 1) * w],
+                    &luma[(y + 1) * w..(y + 2) * w],
+                );
                 for x in bx..bx + BLOCK {
-                    let at = |x: usize, y: usize| f64::from(luma[y * w + x]);
-                    let gx = at(x + 1, y) - at(x - 1, y);
-                    let gy = at(x, y + 1) - at(x, y - 1);
+                    let gx = i64::from(row[x + 1]) - i64::from(row[x - 1]);
+                    let gy = i64::from(below[x]) - i64::from(above[x]);
                     gxx += gx * gx;
                     gyy += gy * gy;
                     gxy += gx * gy;
-                    let v = at(x, y);
+                    let v = i64::from(row[x]);
                     sum += v;
                     sum_sq += v * v;
                 }
             }
+            let (gxx, gyy, gxy) = (gxx as f64, gyy as f64, gxy as f64);
+            let (sum, sum_sq) = (sum as f64, sum_sq as f64);
             let n = (BLOCK * BLOCK) as f64;
             let mean = sum / n;
             let sd = (sum_sq / n - mean * mean).max(0.0).sqrt();
@@ -64,8 +71,13 @@ pub fn iris(image: &Raster) -> f64 {
     let radius = h as f64 * 0.25;
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
     let (mut inside, mut visible) = (0usize, 0usize);
-    for y in 0..h {
-        for x in 0..w {
+    // Only the disc's bounding box can hold pixels of the disc.
+    let span = |centre: f64, len: usize| {
+        ((centre - radius).floor().max(0.0) as usize)
+            ..(((centre + radius).ceil() as usize) + 1).min(len)
+    };
+    for y in span(cy, h) {
+        for x in span(cx, w) {
             let (dx, dy) = (x as f64 - cx, y as f64 - cy);
             if dx * dx + dy * dy <= radius * radius {
                 inside += 1;
@@ -89,7 +101,7 @@ pub fn face(image: &Raster) -> f64 {
     let luma = image.luma();
     let (w, h) = (image.width as usize, image.height as usize);
     let count = luma.len().max(1) as f64;
-    let mean = luma.iter().map(|v| f64::from(*v)).sum::<f64>() / count;
+    let mean = luma.iter().map(|v| u64::from(*v)).sum::<u64>() as f64 / count;
     let clipped = luma.iter().filter(|v| **v <= 5 || **v >= 250).count() as f64 / count;
     let exposure = (1.0 - ((mean - 150.0).abs() / 110.0)).clamp(0.0, 1.0) * (1.0 - clipped);
     let sharpness = log_scale(laplacian(&luma, w, h), 0.1, 1.5) / 100.0;
@@ -101,15 +113,23 @@ fn laplacian(luma: &[u8], w: usize, h: usize) -> f64 {
     if w < 3 || h < 3 {
         return 0.0;
     }
-    let mut total = 0.0;
+    let mut total = 0u64;
     for y in 1..h - 1 {
+        let (above, row, below) = (
+            &luma[(y - 1) * w..y * w],
+            &luma[y * w..(y + 1) * w],
+            &luma[(y + 1) * w..(y + 2) * w],
+        );
         for x in 1..w - 1 {
-            let at = |x: usize, y: usize| f64::from(luma[y * w + x]);
-            let value = 4.0 * at(x, y) - at(x - 1, y) - at(x + 1, y) - at(x, y - 1) - at(x, y + 1);
-            total += value.abs();
+            let value = 4 * i32::from(row[x])
+                - i32::from(row[x - 1])
+                - i32::from(row[x + 1])
+                - i32::from(above[x])
+                - i32::from(below[x]);
+            total += u64::from(value.unsigned_abs());
         }
     }
-    total / ((w - 2) * (h - 2)) as f64
+    total as f64 / ((w - 2) * (h - 2)) as f64
 }
 
 /// Maps `value` logarithmically from [low, high] onto [0, 100] (sharpness spans decades).

@@ -188,7 +188,7 @@ impl Bridge {
     /// Attaches a driver, creating its key and certificate on first use.
     pub fn attach(&self, driver: Arc<dyn Driver>) -> Result<String, KeyError> {
         let identity = self.keys.device(&driver.descriptor().serial_no)?;
-        let credentials = self.credentials_for(driver.descriptor(), identity);
+        let credentials = self.credentials_for(driver.descriptor(), identity)?;
         let device_id = self.registry.attach(driver);
         self.credentials
             .write()
@@ -205,7 +205,7 @@ impl Bridge {
         };
         let descriptor = slot.driver.descriptor();
         let identity = self.keys.rotate_device(&descriptor.serial_no)?;
-        let credentials = self.credentials_for(descriptor, identity);
+        let credentials = self.credentials_for(descriptor, identity)?;
         self.credentials
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -217,7 +217,7 @@ impl Bridge {
         &self,
         descriptor: &DeviceDescriptor,
         identity: SigningIdentity,
-    ) -> DeviceCredentials {
+    ) -> Result<DeviceCredentials, KeyError> {
         let digital_id = DigitalId {
             serial_no: descriptor.serial_no.clone(),
             make: descriptor.make.clone(),
@@ -228,12 +228,20 @@ impl Bridge {
             device_provider_id: self.config.device_provider_id.clone(),
             date_time: timestamp(OffsetDateTime::now_utc()),
         };
-        DeviceCredentials {
-            signed_digital_id: jws::sign(&identity, &digital_id),
+        let signed_digital_id =
+            identity
+                .jws
+                .sign(&digital_id)
+                .map_err(|error| KeyError::Create {
+                    what: "the signed digitalId",
+                    message: error.to_string(),
+                })?;
+        Ok(DeviceCredentials {
+            signed_digital_id,
             unsigned_digital_id: jws::unsigned(&digital_id),
             identity,
             digital_id,
-        }
+        })
     }
 
     /// Attaches the simulated devices of the given kinds, sharing one control.
@@ -371,12 +379,19 @@ impl Bridge {
                     },
                     spec_version: vec![sbi::SPEC_VERSION.to_string()],
                 };
+                let device_info = if registered {
+                    match credentials.identity.jws.sign(&info) {
+                        Ok(signed) => signed,
+                        Err(error) => {
+                            tracing::error!(device = %slot.device_id, "deviceInfo not signed: {error}");
+                            return None;
+                        }
+                    }
+                } else {
+                    jws::unsigned(&info)
+                };
                 Some(DeviceInfoEntry {
-                    device_info: if registered {
-                        jws::sign(&credentials.identity, &info)
-                    } else {
-                        jws::unsigned(&info)
-                    },
+                    device_info,
                     error: status.error(),
                 })
             })
@@ -486,7 +501,8 @@ impl Bridge {
                     .acquire(&frame_spec, deadline)
                     .map(|acquisition| match acquisition {
                         Acquisition::Frame(segments) => {
-                            let scores: Vec<f64> = segments.iter().map(score_segment).collect();
+                            let scores =
+                                parallel_map(&segments, |segment, _| score_segment(segment));
                             Some((segments, scores))
                         }
                         Acquisition::NothingPresented => None,
@@ -652,7 +668,34 @@ struct SignContext {
     service_version: String,
 }
 
-/// Encodes, signs and chains the captured segments (CPU-bound; runs on a blocking thread).
+/// Runs `work` over the items of one frame (at most a slap's four segments) on a scoped thread
+/// each, keeping the order. Each call is told how many cores it may use itself: all of them for
+/// a single item, an equal share (at least one) otherwise.
+fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T, usize) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if items.len() <= 1 {
+        return items.iter().map(|item| work(item, cores)).collect();
+    }
+    let cores_each = (cores / items.len()).max(1);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(move || work(item, cores_each)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// Encodes, records and signs the captured segments in parallel (CPU-bound; runs on a blocking
+/// thread), then chains their hashes in order.
 fn build_entries(
     context: &SignContext,
     segments: Vec<SegmentImage>,
@@ -660,56 +703,18 @@ fn build_entries(
     mut previous: Vec<u8>,
 ) -> Result<Vec<CaptureEntry>, SbiError> {
     let now = OffsetDateTime::now_utc();
-    // JPEG 2000 dominates the cost: encode the segments in parallel.
-    let encoded: Vec<Result<Vec<u8>, jp2::Jp2Error>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = segments
-            .iter()
-            .map(|segment| {
-                let image = &segment.image;
-                scope.spawn(move || {
-                    jp2::encode_lossless(image.width, image.height, image.channels, &image.pixels)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|worker| worker.join().unwrap_or(Err(jp2::Jp2Error::Codec("worker"))))
-            .collect()
+    let indexed: Vec<(&SegmentImage, f64)> = segments.iter().zip(scores.iter().copied()).collect();
+    let signed = parallel_map(&indexed, |(segment, score), cores| {
+        sign_segment(context, segment, *score, now, cores)
     });
-    let mut entries = Vec::with_capacity(segments.len());
-    for ((segment, score), encoded) in segments.into_iter().zip(scores).zip(encoded) {
-        let image = &segment.image;
-        let encoded = encoded.map_err(|_| SbiError::Extraction)?;
-        let (w, h) = (image.width as u16, image.height as u16);
-        let iso_quality = score.round() as u8;
-        let record = match (context.bio_type, segment.bio_sub_type.as_deref()) {
-            (BioType::Finger, Some(name)) => {
-                iso::finger_record(iso::finger_position(name), w, h, iso_quality, &encoded, now)
-            }
-            (BioType::Iris, Some(name)) => {
-                iso::iris_record(iso::eye_label(name), w, h, iso_quality, &encoded, now)
-            }
-            _ => iso::face_record(w, h, iso_quality, &encoded, now),
-        };
-        let data = CaptureData {
-            digital_id: context.credentials.signed_digital_id.clone(),
-            device_code: context.credentials.digital_id.serial_no.clone(),
-            device_service_version: context.service_version.clone(),
-            bio_type: context.bio_type,
-            bio_sub_type: segment.bio_sub_type.clone(),
-            purpose: "Registration".to_string(),
-            env: context.env.clone(),
-            bio_value: jws::b64url(&record),
-            transaction_id: context.transaction_id.clone(),
-            timestamp: timestamp(now),
-            requested_score: context.requested_score.clone(),
-            quality_score: sbi::score_string(*score),
-        };
-        let hash = chain_hash(&previous, &record);
+    let mut entries = Vec::with_capacity(signed.len());
+    for result in signed {
+        let (record_digest, data) = result?;
+        let hash = chain_hash(&previous, &record_digest);
         previous = hash.to_vec();
         entries.push(CaptureEntry {
             spec_version: sbi::SPEC_VERSION.to_string(),
-            data: jws::sign(&context.credentials.identity, &data),
+            data,
             hash: hex_upper(&hash),
             error: ErrorInfo::success(),
         });
@@ -717,11 +722,62 @@ fn build_entries(
     Ok(entries)
 }
 
-/// §3.5: SHA256(previous raw digest ‖ SHA256(ISO bytes)).
-pub fn chain_hash(previous: &[u8], iso_record: &[u8]) -> [u8; 32] {
+/// One segment's ISO record digest and its signed capture data.
+fn sign_segment(
+    context: &SignContext,
+    segment: &SegmentImage,
+    score: f64,
+    now: OffsetDateTime,
+    cores: usize,
+) -> Result<([u8; 32], String), SbiError> {
+    let image = &segment.image;
+    let encoded = jp2::encode_lossless(
+        image.width,
+        image.height,
+        image.channels,
+        &image.pixels,
+        cores,
+    )
+    .map_err(|_| SbiError::Extraction)?;
+    let (w, h) = (image.width as u16, image.height as u16);
+    let iso_quality = score.round() as u8;
+    let record = match (context.bio_type, segment.bio_sub_type.as_deref()) {
+        (BioType::Finger, Some(name)) => {
+            iso::finger_record(iso::finger_position(name), w, h, iso_quality, &encoded, now)
+        }
+        (BioType::Iris, Some(name)) => {
+            iso::iris_record(iso::eye_label(name), w, h, iso_quality, &encoded, now)
+        }
+        _ => iso::face_record(w, h, iso_quality, &encoded, now),
+    };
+    let data = CaptureData {
+        digital_id: context.credentials.signed_digital_id.clone(),
+        device_code: context.credentials.digital_id.serial_no.clone(),
+        device_service_version: context.service_version.clone(),
+        bio_type: context.bio_type,
+        bio_sub_type: segment.bio_sub_type.clone(),
+        purpose: "Registration".to_string(),
+        env: context.env.clone(),
+        bio_value: jws::b64url(&record),
+        transaction_id: context.transaction_id.clone(),
+        timestamp: timestamp(now),
+        requested_score: context.requested_score.clone(),
+        quality_score: sbi::score_string(score),
+    };
+    let signed = context
+        .credentials
+        .identity
+        .jws
+        .sign(&data)
+        .map_err(|_| SbiError::Extraction)?;
+    Ok((Sha256::digest(&record).into(), signed))
+}
+
+/// §3.5: SHA256(previous raw digest ‖ SHA256(ISO bytes)), given SHA256(ISO bytes).
+pub fn chain_hash(previous: &[u8], record_digest: &[u8]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(previous);
-    hasher.update(Sha256::digest(iso_record));
+    hasher.update(record_digest);
     hasher.finalize().into()
 }
 
@@ -835,7 +891,7 @@ mod tests {
     #[test]
     fn hash_chain_matches_the_byte_definition() {
         let empty = Sha256::digest(b"");
-        let first = chain_hash(&empty, b"iso");
+        let first = chain_hash(&empty, &Sha256::digest(b"iso"));
         let mut manual = Sha256::new();
         manual.update(empty);
         manual.update(Sha256::digest(b"iso"));

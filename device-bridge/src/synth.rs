@@ -26,9 +26,9 @@ impl Raster {
     }
 
     /// Luma (grey) view: the image itself, or Rec. 601 luma of RGB.
-    pub fn luma(&self) -> Vec<u8> {
+    pub fn luma(&self) -> std::borrow::Cow<'_, [u8]> {
         match self.channels {
-            Channels::Gray => self.pixels.clone(),
+            Channels::Gray => std::borrow::Cow::Borrowed(&self.pixels),
             Channels::Rgb => self
                 .pixels
                 .chunks_exact(3)
