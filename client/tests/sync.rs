@@ -398,3 +398,119 @@ fn a_successful_sync_restarts_the_offline_limit_and_lets_audit_retention_run() {
     kit.login(SUPERVISOR, SUPERVISOR_PASSWORD);
     kit.check(&["audit", "verify"], "", Ok(()));
 }
+
+/// The server's import of the bundle in `folder`.
+fn import(server: &Server, folder: &std::path::Path) -> enrol_sync::bundle::ImportReport {
+    server
+        .runtime
+        .block_on(enrol_sync::bundle::import(&server.state, folder))
+        .unwrap()
+}
+
+fn sorted(mut rids: Vec<String>) -> Vec<String> {
+    rids.sort();
+    rids
+}
+
+#[test]
+fn a_sneakernet_round_trip_delivers_each_packet_once_with_receipts_back() {
+    let (kit, rids) = approved_packets(2);
+    let server = Server::start(&kit);
+    supervisor(&kit)
+        .trust_server_key(&server.key_pem())
+        .unwrap();
+    let drive = tempfile::tempdir().unwrap();
+    let folder = drive.path().display().to_string();
+    let exported = kit.check(&["export", "--to", &folder], "", Ok(()));
+    assert_eq!(exported["rids"], serde_json::json!(rids));
+
+    // Imported twice: the second stores nothing and writes the same receipts.
+    let first = import(&server, drive.path());
+    assert_eq!(sorted(first.received.clone()), sorted(rids.clone()));
+    assert!(first.already.is_empty() && first.refused.is_empty());
+    let receipts = std::fs::read(drive.path().join("receipts.json")).unwrap();
+    let second = import(&server, drive.path());
+    assert!(second.received.is_empty() && second.refused.is_empty());
+    assert_eq!(sorted(second.already), sorted(rids.clone()));
+    assert_eq!(
+        std::fs::read(drive.path().join("receipts.json")).unwrap(),
+        receipts
+    );
+    // On the server once each, byte for byte.
+    let mut session = supervisor(&kit);
+    for rid in &rids {
+        let record = server
+            .runtime
+            .block_on(server.state.store.packet(rid))
+            .unwrap()
+            .expect("stored");
+        let path = server.state.blobs.packet_path(
+            &record.centre_id,
+            &record.machine_id,
+            &record.packet_id,
+            &record.packet_hash,
+        );
+        assert_eq!(
+            std::fs::read(path).unwrap(),
+            session.packet_bytes(rid).unwrap()
+        );
+    }
+
+    // The receipts come back: the packets are received; a second time changes nothing, and an
+    // online sync then has nothing to send.
+    let back = kit.check(&["import-receipts", &folder], "", Ok(()));
+    assert_eq!(back["received"].as_array().unwrap().len(), 2);
+    let again = kit.check(&["import-receipts", &folder], "", Ok(()));
+    assert_eq!(again["already"], 2);
+    let received: Vec<(&str, &str, Option<&str>)> = rids
+        .iter()
+        .map(|rid| (rid.as_str(), "RECEIVED", Some("RECEIVED")))
+        .collect();
+    check(&mut session, &received);
+    assert!(sync(&mut session, server.url()).unwrap().packets.is_empty());
+    kit.check(&["audit", "verify"], "", Ok(()));
+}
+
+#[test]
+fn a_tampered_bundle_is_refused_and_stores_nothing() {
+    let (kit, rids) = approved_packets(2);
+    let server = Server::start(&kit);
+    let drive = tempfile::tempdir().unwrap();
+    let folder = drive.path().display().to_string();
+    let exported = kit.check(&["export", "--to", &folder], "", Ok(()));
+    assert_eq!(exported["rids"].as_array().unwrap().len(), 2);
+
+    // One flipped byte in the first packet: that packet is refused, the other goes through.
+    let listing: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(drive.path().join("bundle.json")).unwrap()).unwrap();
+    let packet_id = listing["bundle"]["packets"][0]["manifest"]["packetId"]
+        .as_str()
+        .unwrap();
+    let file = drive.path().join(format!("packets/{packet_id}.zip"));
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[1000] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    let report = import(&server, drive.path());
+    assert_eq!(report.refused.len(), 1);
+    assert_eq!(report.refused[0].1, "PACKET_HASH_MISMATCH");
+    assert_eq!(report.received, [rids[1].clone()]);
+    let stored = server
+        .runtime
+        .block_on(server.state.store.packet(&rids[0]))
+        .unwrap();
+    assert!(stored.is_none(), "nothing of the tampered packet is kept");
+
+    // A listing changed after signing is refused whole.
+    let mut forged = listing.clone();
+    forged["bundle"]["createdAt"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(
+        drive.path().join("bundle.json"),
+        serde_json::to_vec(&forged).unwrap(),
+    )
+    .unwrap();
+    let error = server
+        .runtime
+        .block_on(enrol_sync::bundle::import(&server.state, drive.path()))
+        .unwrap_err();
+    assert_eq!(error.code, "BUNDLE_SIGNATURE_INVALID");
+}

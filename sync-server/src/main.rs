@@ -64,6 +64,12 @@ impl Settings {
 enum Command {
     /// Run the server.
     Serve,
+    /// Import a machine's sneakernet bundle (from `enrol export`) and write its receipts into
+    /// the folder for `enrol import-receipts`.
+    Import {
+        /// The bundle folder.
+        folder: PathBuf,
+    },
     /// Administer centres, machines, operators and publications (works on the store directly).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -189,6 +195,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             enrol_sync::serve(listener, app.clone(), shutdown).await?;
         }
         Command::Admin(admin) => run_admin(&app, admin).await?,
+        Command::Import { folder } => {
+            let report = enrol_sync::bundle::import(&app, &folder)
+                .await
+                .map_err(|err| anyhow::anyhow!("{}: {}", err.code, err.message))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.refused.is_empty() {
+                anyhow::bail!("{} packet(s) refused", report.refused.len());
+            }
+        }
     }
     app.store.close().await;
     Ok(())
