@@ -35,7 +35,7 @@ fn python_with_pyfingerprint() -> PathBuf {
     assert!(
         found,
         "{} with pyfingerprint is needed for this interop test: run scripts/setup (it creates the \
-         venv at $ENROL_PYENV from device-bridge/tests/interop/requirements.txt)",
+         venv at $ENROL_PYENV from tests/interop/requirements.txt)",
         python.display()
     );
     python
