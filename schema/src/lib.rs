@@ -16,5 +16,6 @@ pub mod validate;
 // Wire types shared across parts (one module per contract).
 pub mod enrolment;
 pub mod packet;
+pub mod pipeline;
 pub mod sbi;
 pub mod sync;

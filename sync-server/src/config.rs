@@ -31,6 +31,9 @@ pub struct Config {
     pub max_json_size: usize,
     /// Log as JSON lines instead of human-readable text.
     pub log_json: bool,
+    /// Bearer token of the pipeline API (`/v1/pipeline`); `enrol-sync admin pipeline-token` makes
+    /// another one that is kept as a digest in the database.
+    pub pipeline_token: Option<String>,
 }
 
 impl Default for Config {
@@ -45,6 +48,7 @@ impl Default for Config {
             sweep_interval_secs: 300,
             max_json_size: 2 * 1024 * 1024,
             log_json: false,
+            pipeline_token: None,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod operators;
 pub mod packets;
+pub mod pipeline;
 pub mod publications;
 pub mod store;
 pub mod tus;
@@ -197,6 +198,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/operators", get(operators::list))
         .route("/v1/operators/login", post(operators::login))
         .route("/v1/publications", get(publications::delta))
+        .route("/v1/pipeline/feed", get(pipeline::feed))
+        .route("/v1/pipeline/packets/{rid}", get(pipeline::download))
+        .route("/v1/pipeline/machines/{id}", get(pipeline::machine))
+        .route("/v1/pipeline/operators/{id}", get(pipeline::operator))
+        .route(
+            "/v1/pipeline/identity-schemas/{version}",
+            get(pipeline::identity_schema),
+        )
+        .route("/v1/pipeline/status", post(pipeline::report))
         .route("/v1/uploads", uploads)
         .route("/v1/uploads/{id}", upload)
         .merge(admin::routes())

@@ -166,6 +166,10 @@ impl Modify for Shared {
             "admin",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        components.add_security_scheme(
+            "pipeline",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
         components
             .schemas
             .insert("ErrorBody".into(), ErrorBody::schema());
@@ -217,6 +221,19 @@ impl Modify for Shared {
                         ],
                     );
                 }
+                if tags.iter().any(|t| t == "pipeline") {
+                    op.security = Some(vec![SecurityRequirement::new(
+                        "pipeline",
+                        Vec::<String>::new(),
+                    )]);
+                    add_errors(
+                        op,
+                        &[
+                            ("400", "JSON_INVALID, PATH_INVALID, QUERY_INVALID"),
+                            ("401", "PIPELINE_UNAUTHORIZED"),
+                        ],
+                    );
+                }
                 if tags.iter().any(|t| t == "admin") {
                     op.security = Some(vec![SecurityRequirement::new(
                         "admin",
@@ -239,7 +256,7 @@ impl Modify for Shared {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Enrol sync API", description = "Machine onboarding, master data, packet intake (tus 1.0) with signed receipts, status, administration."),
+    info(title = "Enrol sync API", description = "Machine onboarding, master data, packet intake (tus 1.0) with signed receipts, status, the pipeline feed and status reports, administration."),
     paths(
         crate::healthz,
         crate::metrics_text,
@@ -266,6 +283,12 @@ impl Modify for Shared {
         crate::admin::put_operator_http,
         crate::admin::publish_http,
         crate::admin::report_state,
+        crate::pipeline::feed,
+        crate::pipeline::download,
+        crate::pipeline::machine,
+        crate::pipeline::operator,
+        crate::pipeline::identity_schema,
+        crate::pipeline::report,
     ),
     modifiers(&Shared)
 )]
