@@ -34,6 +34,12 @@ pub struct Config {
     /// Bearer token of the pipeline API (`/v1/pipeline`); `enrol-sync admin pipeline-token` makes
     /// another one that is kept as a digest in the database.
     pub pipeline_token: Option<String>,
+    /// `nats://…` to publish the outbox to NATS JetStream as well (the pull feed stays).
+    pub pipeline_nats_url: Option<String>,
+    /// The JetStream stream (created when missing) receiving the outbox.
+    pub pipeline_nats_stream: String,
+    /// The subject each accepted packet is published on.
+    pub pipeline_nats_subject: String,
 }
 
 impl Default for Config {
@@ -49,6 +55,9 @@ impl Default for Config {
             max_json_size: 2 * 1024 * 1024,
             log_json: false,
             pipeline_token: None,
+            pipeline_nats_url: None,
+            pipeline_nats_stream: "ENROL_PACKETS".into(),
+            pipeline_nats_subject: "enrol.packets".into(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod dispatch;
 pub mod error;
 pub mod intake;
 pub mod locks;
@@ -55,6 +56,8 @@ pub struct App {
     pub upload_locks: KeyedLocks,
     /// One finisher per RID.
     pub rid_locks: KeyedLocks,
+    /// Signalled when an entry enters the outbox (wakes the NATS dispatcher).
+    pub outbox_ready: tokio::sync::Notify,
 }
 
 pub type AppState = Arc<App>;
@@ -92,6 +95,7 @@ impl App {
             metrics: Metrics::default(),
             upload_locks: KeyedLocks::default(),
             rid_locks: KeyedLocks::default(),
+            outbox_ready: tokio::sync::Notify::new(),
         });
         Ok(app)
     }
@@ -235,7 +239,8 @@ pub async fn sweep(state: &App) -> Result<(), store::StoreError> {
     Ok(())
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, sweeping expired uploads meanwhile.
+/// Serves the API on `listener` until `shutdown` resolves, sweeping expired uploads meanwhile
+/// and, when NATS is configured, publishing the outbox.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -254,9 +259,18 @@ pub async fn serve(
             }
         })
     };
+    let dispatcher = state
+        .config
+        .pipeline_nats_url
+        .clone()
+        .filter(|url| !url.is_empty())
+        .map(|url| tokio::spawn(dispatch::run(state.clone(), url)));
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.abort();
+    }
     result
 }

@@ -190,6 +190,7 @@ pub async fn finish_upload(
                 .store
                 .requeue_packet(&m.rid, &clock::rfc3339_now())
                 .await?;
+            state.outbox_ready.notify_one();
             state.store.finish_upload(&upload.id, keep_until).await?;
             state.metrics.packet_received();
             return Ok(receipt(state, &existing));
@@ -241,6 +242,7 @@ pub async fn finish_upload(
         }
     }
     state.store.finish_upload(&upload.id, keep_until).await?;
+    state.outbox_ready.notify_one();
     state.metrics.packet_received();
     tracing::info!(seq = record.seq, size, "packet received");
     Ok(receipt(state, &record))

@@ -1,6 +1,6 @@
 //! `enrol-pipeline`: the reference pipeline consumer. Follows the sync server's feed, opens each
 //! packet with the pipeline's private key, judges it and reports PROCESSED or REJECTED back;
-//! prints one JSON line per packet.
+//! prints one JSON line per packet. `--nats URL` reads the server's JetStream stream instead.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,8 +9,10 @@ use anyhow::Context;
 use clap::Parser;
 use enrol_client::packet::PipelineCertificate;
 use enrol_e2e::pipeline::api::Api;
-use enrol_e2e::pipeline::consumer::Consumer;
+use enrol_e2e::pipeline::consumer::{Consumer, Outcome};
 use enrol_e2e::pipeline::cursor::Cursor;
+use enrol_e2e::pipeline::nats::{NatsSource, follow_stream};
+use enrol_schema::pipeline::FeedItem;
 use rsa::pkcs8::DecodePrivateKey;
 use serde_json::json;
 
@@ -52,6 +54,18 @@ struct Cli {
     /// Feed entries per request.
     #[arg(long, default_value_t = 100)]
     batch: u32,
+    /// Read the NATS JetStream stream at this URL instead of the HTTP feed.
+    #[arg(long)]
+    nats: Option<String>,
+    /// The JetStream stream the server publishes to.
+    #[arg(long, default_value = "ENROL_PACKETS")]
+    stream: String,
+    /// Name of the durable pull consumer (its position is kept by NATS).
+    #[arg(long, default_value = "enrol-pipeline")]
+    durable: String,
+    /// Seconds before an unacknowledged message is delivered again.
+    #[arg(long, default_value_t = 30)]
+    ack_wait_secs: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -68,23 +82,39 @@ fn main() -> anyhow::Result<()> {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     }
     let mut consumer = Consumer::new(Api::new(&cli.server, &cli.token), key, cli.out.clone());
-    let cursor = Cursor::new(&cli.cursor);
-    consumer.follow_feed(
-        &cursor,
-        cli.batch,
-        Duration::from_millis(cli.poll_ms),
-        cli.once,
-        &mut |item, outcome| {
-            let line = match outcome {
-                Ok((verdict, ack)) => json!({
-                    "rid": item.rid,
-                    "status": verdict.status,
-                    "reason": verdict.refusal.as_ref().map(|r| r.code),
-                    "changed": ack.changed,
-                }),
-                Err(e) => json!({"rid": item.rid, "error": {"code": e.code, "message": e.message}}),
+    let mut print = |item: &FeedItem, outcome: &Outcome| {
+        let line = match outcome {
+            Ok((verdict, ack)) => json!({
+                "rid": item.rid,
+                "status": verdict.status,
+                "reason": verdict.refusal.as_ref().map(|r| r.code),
+                "changed": ack.changed,
+            }),
+            Err(e) => json!({"rid": item.rid, "error": {"code": e.code, "message": e.message}}),
+        };
+        println!("{line}");
+    };
+    match &cli.nats {
+        Some(url) => {
+            let source = NatsSource {
+                url: url.clone(),
+                stream: cli.stream.clone(),
+                durable: cli.durable.clone(),
+                ack_wait: Duration::from_secs(cli.ack_wait_secs.max(1)),
             };
-            println!("{line}");
-        },
-    )
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?
+                .block_on(follow_stream(&mut consumer, &source, cli.once, &mut print))
+        }
+        None => consumer.follow_feed(
+            &Cursor::new(&cli.cursor),
+            cli.batch,
+            Duration::from_millis(cli.poll_ms),
+            cli.once,
+            &mut print,
+        ),
+    }
 }

@@ -7,3 +7,4 @@ pub mod api;
 pub mod checks;
 pub mod consumer;
 pub mod cursor;
+pub mod nats;

@@ -98,6 +98,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: Db) -> Server {
+        Server::start_with(db, |_| {})
+    }
+
+    /// Starts a server whose configuration `tweak` adjusts.
+    pub fn start_with(db: Db, tweak: impl FnOnce(&mut Config)) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -125,6 +130,7 @@ impl Server {
                 .map_or(admin_url.as_str(), |(base, _)| base);
             config.database_url = Some(format!("{base}/{name}"));
         }
+        tweak(&mut config);
         let state = runtime.block_on(enrol_sync::App::open(config)).unwrap();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -192,6 +198,14 @@ impl Server {
         });
     }
 
+    /// Outbox entries NATS has not acknowledged yet.
+    pub fn unpublished(&self) -> usize {
+        self.runtime
+            .block_on(self.state.store.unpublished(1000))
+            .unwrap()
+            .len()
+    }
+
     pub fn set_machine_status(&self, status: MachineStatus) {
         self.runtime
             .block_on(admin::set_machine_status(
@@ -231,6 +245,43 @@ impl Drop for Server {
             });
         }
     }
+}
+
+/// A nats-server with JetStream of its own (Debian package `nats-server`, installed by
+/// scripts/setup) on `port`, with its store in a temp folder; stopped when dropped.
+pub struct Nats {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Nats {
+    pub fn start(port: u16) -> Nats {
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new("/usr/sbin/nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server is needed (Debian package nats-server): run scripts/setup");
+        Nats { child, _dir: dir }
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A client data directory with a supervisor and an operator, trusting the pipeline.
@@ -458,6 +509,22 @@ impl ConsumerFiles {
             .arg(self.out())
             .env("ENROL_PIPELINE_TOKEN", token);
         command
+    }
+
+    /// Runs the consumer on the NATS stream (durable consumer `durable`) until it is drained.
+    pub fn drain_nats(&self, server: &Server, url: &str, durable: &str) -> Output {
+        self.command(&server.url(), PIPELINE_TOKEN)
+            .args([
+                "--nats",
+                url,
+                "--stream",
+                "ENROL_E2E",
+                "--durable",
+                durable,
+                "--once",
+            ])
+            .output()
+            .unwrap()
     }
 
     /// Runs the consumer until the feed is drained.
