@@ -172,6 +172,32 @@ fn check(db: Db) {
     );
     kit.sync(&server);
     assert_eq!(kit.server_status(&resent).as_deref(), Some("PROCESSED"));
+
+    // REREGISTER reaches the centre as the packet's final status.
+    let (again, _) = kit.register("Register Again");
+    kit.approve_all();
+    kit.sync(&server);
+    let ack = api.report(&StatusUpdate {
+        rid: again.clone(),
+        status: PacketState::Reregister,
+        comment: "ID_INVALID: the resident must come back".into(),
+    });
+    assert!(ack.unwrap().changed);
+    kit.sync(&server);
+    assert_eq!(kit.server_status(&again).as_deref(), Some("REREGISTER"));
+
+    // A token made by `enrol-sync admin pipeline-token` (kept as a digest) works as well.
+    let token = "token-from-the-admin-command";
+    server
+        .runtime
+        .block_on(server.state.store.set_setting(
+            enrol_sync::auth::PIPELINE_TOKEN_SETTING,
+            &enrol_sync::crypto::sha256_hex(token.as_bytes()),
+        ))
+        .unwrap();
+    assert!(Api::new(&server.url(), token).feed(0, 1).is_ok());
+    let forged = Api::new(&server.url(), "token-from-the-admin-commane").feed(0, 1);
+    assert_eq!(forged.unwrap_err().code, "PIPELINE_UNAUTHORIZED");
 }
 
 #[test]
