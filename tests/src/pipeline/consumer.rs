@@ -229,9 +229,19 @@ impl Consumer {
         )))
     }
 
-    /// Judges a packet and reports the verdict; a packet that already ended otherwise
+    /// Reports PROCESSING, judges the packet and reports the verdict; a packet that already ended otherwise
     /// (`STATUS_CONFLICT`) or a RID the server does not know comes back as an error.
     pub fn handle(&mut self, item: &FeedItem) -> Outcome {
+        // PROCESSING first, as MOSIP's pipeline does; a packet that already ended (a repeat
+        // delivery) keeps its status, and its verdict is reported below all the same.
+        match self.api.report(&StatusUpdate {
+            rid: item.rid.clone(),
+            status: PacketState::Processing,
+            comment: String::new(),
+        }) {
+            Err(e) if e.code != "STATUS_CONFLICT" => return Err(e),
+            _ => {}
+        }
         let verdict = self.judge(item)?;
         let update = StatusUpdate {
             rid: item.rid.clone(),
