@@ -383,6 +383,12 @@ mod tests {
             "/admin/v1/operators/{user_id}",
             "/admin/v1/publications",
             "/admin/v1/packets/{rid}/state",
+            "/v1/pipeline/feed",
+            "/v1/pipeline/packets/{rid}",
+            "/v1/pipeline/machines/{id}",
+            "/v1/pipeline/operators/{id}",
+            "/v1/pipeline/identity-schemas/{version}",
+            "/v1/pipeline/status",
         ] {
             assert!(paths.contains(path), "{path} missing from the document");
         }
@@ -394,5 +400,9 @@ mod tests {
         );
         assert!(announce["responses"]["401"].is_object());
         assert!(doc["components"]["schemas"]["SignedManifest"].is_object());
+        let report = &doc["paths"]["/v1/pipeline/status"]["post"];
+        assert_eq!(report["security"][0]["pipeline"], serde_json::json!([]));
+        assert!(report["responses"]["401"].is_object());
+        assert!(doc["components"]["schemas"]["FeedPage"].is_object());
     }
 }
