@@ -1,9 +1,11 @@
-//! End to end through the central pipeline: registrations made with the client's workflow are
-//! synced to the real server (SQLite, then PostgreSQL), taken from the pull feed by the
-//! `enrol-pipeline` binary, opened with the pipeline's key and judged; the verdicts reach the
-//! client at its next status poll. A packet with one byte flipped on the server and one made
-//! while its machine was deactivated end REJECTED with their reasons; duplicates, forged
-//! credentials and unknown RIDs get clear errors and change nothing; RESEND brings a packet back.
+//! End to end through the central pipeline: registrations made with the client's workflow
+//! (ISO records from the device bridge's simulator code) are synced to the real server (SQLite,
+//! then PostgreSQL), taken from the pull feed by the `enrol-pipeline` binary, opened with the
+//! pipeline's key and judged; the verdicts reach the client at its next status poll. A packet
+//! with one byte flipped on the server, one made while its machine was deactivated and one with
+//! a broken ISO record end REJECTED with their reasons; duplicates, forged credentials and
+//! unknown RIDs get clear errors and change nothing; RESEND brings a packet back; REREGISTER
+//! reaches the client.
 
 mod common;
 
@@ -48,6 +50,14 @@ fn check(db: Db) {
     next_second();
     let (good, entered) = kit.register("Amina Good");
     let (flipped, _) = kit.register("Byte Flipped");
+    // A face record whose header claims more bytes than it has.
+    let (short, _) = kit.register_with("Short Record", |attribute| {
+        let mut record = common::iso_record(attribute);
+        if attribute == "face" {
+            record.truncate(record.len() - 10);
+        }
+        record
+    });
     next_second();
     server.set_machine_status(MachineStatus::Inactive);
     let (inactive, _) = kit.register("Made While Inactive");
@@ -69,6 +79,7 @@ fn check(db: Db) {
         (&good, "PROCESSED", None),
         (&flipped, "REJECTED", Some("PACKET_HASH_MISMATCH")),
         (&inactive, "REJECTED", Some("MACHINE_INACTIVE")),
+        (&short, "REJECTED", Some("BIOMETRIC_INVALID")),
     ];
     let reported = lines(&output);
     assert_eq!(reported.len(), expected.len(), "{reported:?}");

@@ -350,6 +350,15 @@ impl Kit {
     /// Registers a resident named `name` through the whole workflow (operator `op1`); returns
     /// the RID and the identity entered.
     pub fn register(&self, name: &str) -> (String, serde_json::Map<String, serde_json::Value>) {
+        self.register_with(name, iso_record)
+    }
+
+    /// [`Kit::register`] with the ISO record of each attribute from `iso_of`.
+    pub fn register_with(
+        &self,
+        name: &str,
+        iso_of: impl Fn(&str) -> Vec<u8>,
+    ) -> (String, serde_json::Map<String, serde_json::Value>) {
         let mut session = self.session(OPERATOR, OPERATOR_PASSWORD);
         let form = session.form(Process::New).unwrap();
         let field = form.applicant_biometrics_field().unwrap().to_owned();
@@ -392,15 +401,7 @@ impl Kit {
         session
             .update_registration(&mut registration, "biometrics", |r| {
                 for attribute in ATTRIBUTES {
-                    r.add_biometric(
-                        &form,
-                        &field,
-                        attribute,
-                        iso_record(attribute, 3_000),
-                        95,
-                        1,
-                        0,
-                    )?;
+                    r.add_biometric(&form, &field, attribute, iso_of(attribute), 95, 1, 0)?;
                 }
                 Ok(())
             })
@@ -457,17 +458,62 @@ pub fn payload(magic: &[u8], len: usize) -> Vec<u8> {
     bytes
 }
 
-/// An ISO 19794 record of `len` bytes for the attribute: its format identifier and version,
-/// the record length in the header, random image bytes after it.
-pub fn iso_record(attribute: &str, len: usize) -> Vec<u8> {
-    let magic: &[u8; 8] = match attribute {
-        "leftEye" | "rightEye" => b"IIR\x00020\x00",
-        "face" => b"FAC\x00030\x00",
-        _ => b"FIR\x00020\x00",
-    };
-    let mut bytes = payload(magic, len);
-    bytes[8..12].copy_from_slice(&(len as u32).to_be_bytes());
-    bytes
+/// The ISO 19794 record of an attribute as the device bridge's simulator makes it: a synthetic
+/// image (`enrol_bridge::synth`), JPEG 2000 lossless, the bridge's ISO writer. Made once per
+/// attribute and reused.
+pub fn iso_record(attribute: &str) -> Vec<u8> {
+    use enrol_bridge::{iso, jp2, synth};
+    static RECORDS: OnceLock<std::collections::HashMap<&'static str, Vec<u8>>> = OnceLock::new();
+    let records = RECORDS.get_or_init(|| {
+        let at = time::OffsetDateTime::now_utc();
+        ATTRIBUTES
+            .iter()
+            .enumerate()
+            .map(|(seed, attribute)| {
+                let seed = seed as u64 + 1;
+                let raster = match *attribute {
+                    "leftEye" | "rightEye" => synth::iris(160, 120, 90, seed),
+                    "face" => synth::face(120, 160, 90, seed, false),
+                    _ => synth::fingerprint(128, 160, 90, seed),
+                };
+                let jp2 = jp2::encode_lossless(
+                    raster.width,
+                    raster.height,
+                    raster.channels,
+                    &raster.pixels,
+                )
+                .unwrap();
+                let (w, h) = (raster.width as u16, raster.height as u16);
+                let record = match *attribute {
+                    "leftEye" => iso::iris_record(iso::eye_label("Left"), w, h, 90, &jp2, at),
+                    "rightEye" => iso::iris_record(iso::eye_label("Right"), w, h, 90, &jp2, at),
+                    "face" => iso::face_record(w, h, 90, &jp2, at),
+                    finger => {
+                        let name = bridge_finger_name(finger);
+                        iso::finger_record(iso::finger_position(name), w, h, 90, &jp2, at)
+                    }
+                };
+                (*attribute, record)
+            })
+            .collect()
+    });
+    records[attribute].clone()
+}
+
+/// The SBI sub-type name of a finger attribute (`leftIndex` → `Left IndexFinger`).
+fn bridge_finger_name(attribute: &str) -> &'static str {
+    match attribute {
+        "leftThumb" => "Left Thumb",
+        "leftIndex" => "Left IndexFinger",
+        "leftMiddle" => "Left MiddleFinger",
+        "leftRing" => "Left RingFinger",
+        "leftLittle" => "Left LittleFinger",
+        "rightThumb" => "Right Thumb",
+        "rightIndex" => "Right IndexFinger",
+        "rightMiddle" => "Right MiddleFinger",
+        "rightRing" => "Right RingFinger",
+        _ => "Right LittleFinger",
+    }
 }
 
 /// The consumer's files: key, certificate, cursor and output folder.
