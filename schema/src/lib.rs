@@ -17,5 +17,6 @@ pub mod validate;
 pub mod bundle;
 pub mod enrolment;
 pub mod packet;
+pub mod pipeline;
 pub mod sbi;
 pub mod sync;

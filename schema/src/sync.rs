@@ -120,6 +120,8 @@ pub enum PacketState {
     Received,
     /// The pipeline accepted the packet.
     Accepted,
+    /// The pipeline is processing the packet.
+    Processing,
     /// The pipeline finished processing the packet.
     Processed,
     /// The pipeline asks for the packet to be uploaded again.

@@ -171,3 +171,50 @@ impl FromRequestParts<AppState> for Admin {
         }
     }
 }
+
+/// Setting holding the SHA-256 (hex) of the pipeline token made by `enrol-sync admin
+/// pipeline-token`.
+pub const PIPELINE_TOKEN_SETTING: &str = "pipeline_token_sha256";
+
+/// Proof that the request carried the pipeline's token (`Authorization: Bearer <token>`): the one
+/// in the configuration (`pipeline_token`), or the one whose digest the admin command stored.
+#[derive(Debug)]
+pub struct Pipeline;
+
+impl FromRequestParts<AppState> for Pipeline {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let configured = state
+            .config
+            .pipeline_token
+            .as_deref()
+            .filter(|token| !token.is_empty())
+            .is_some_and(|token| constant_time_eq(presented.as_bytes(), token.as_bytes()));
+        let stored = match state.store.setting(PIPELINE_TOKEN_SETTING).await? {
+            Some(digest) => constant_time_eq(
+                sha256_hex(presented.as_bytes()).as_bytes(),
+                digest.as_bytes(),
+            ),
+            None => false,
+        };
+        if !presented.is_empty() && (configured || stored) {
+            Ok(Pipeline)
+        } else {
+            state.metrics.verification_failure("PIPELINE_UNAUTHORIZED");
+            Err(unauthorized(
+                "PIPELINE_UNAUTHORIZED",
+                "a valid pipeline bearer token is required",
+            ))
+        }
+    }
+}

@@ -31,6 +31,15 @@ pub struct Config {
     pub max_json_size: usize,
     /// Log as JSON lines instead of human-readable text.
     pub log_json: bool,
+    /// Bearer token of the pipeline API (`/v1/pipeline`); `enrol-sync admin pipeline-token` makes
+    /// another one that is kept as a digest in the database.
+    pub pipeline_token: Option<String>,
+    /// `nats://…` to publish the outbox to NATS JetStream as well (the pull feed stays).
+    pub pipeline_nats_url: Option<String>,
+    /// The JetStream stream (created when missing) receiving the outbox.
+    pub pipeline_nats_stream: String,
+    /// The subject each accepted packet is published on.
+    pub pipeline_nats_subject: String,
 }
 
 impl Default for Config {
@@ -45,6 +54,10 @@ impl Default for Config {
             sweep_interval_secs: 300,
             max_json_size: 2 * 1024 * 1024,
             log_json: false,
+            pipeline_token: None,
+            pipeline_nats_url: None,
+            pipeline_nats_stream: "ENROL_PACKETS".into(),
+            pipeline_nats_subject: "enrol.packets".into(),
         }
     }
 }

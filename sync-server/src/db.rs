@@ -112,6 +112,11 @@ pub trait Sql: Send + Sync {
         sql: &'a str,
         args: &'a [Value],
     ) -> BoxFuture<'a, Result<Vec<Row>, DbError>>;
+    /// Runs `statements` in order in one transaction (all or none); returns each one's rows.
+    fn transaction<'a>(
+        &'a self,
+        statements: &'a [(&'a str, Vec<Value>)],
+    ) -> BoxFuture<'a, Result<Vec<Vec<Row>>, DbError>>;
     /// Applies the embedded migrations that have not run yet.
     fn migrate(&self) -> BoxFuture<'_, Result<(), DbError>>;
     /// Closes the connection pool.
@@ -119,10 +124,14 @@ pub trait Sql: Send + Sync {
 }
 
 /// Migrations per backend, in order; each runs once, in a transaction.
-const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_pipeline.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_pipeline.sql")),
+];
 
 /// Connections kept open to the SQLite database for reading; writes go through one more, so
 /// writers queue in order here instead of in SQLite's sleeping busy handler.
@@ -248,6 +257,25 @@ fn sqlite_statement<'c>(
     Ok(stmt)
 }
 
+/// Runs one statement and collects its rows (none for most writes).
+fn sqlite_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Value],
+) -> rusqlite::Result<Vec<Row>> {
+    let mut stmt = sqlite_statement(conn, sql, args)?;
+    let columns = stmt.column_count();
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..columns)
+            .map(|i| row.get_ref(i).map(sqlite_value))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        out.push(Row(values));
+    }
+    Ok(out)
+}
+
 fn sqlite_value(value: rusqlite::types::ValueRef<'_>) -> Value {
     use rusqlite::types::ValueRef;
     match value {
@@ -312,17 +340,27 @@ impl Sql for SqliteDb {
         args: &'a [Value],
     ) -> BoxFuture<'a, Result<Vec<Row>, DbError>> {
         let (sql, args) = (sql.to_owned(), args.to_vec());
-        Box::pin(self.pool_for(&sql).run(move |conn| {
-            let mut stmt = sqlite_statement(conn, &sql, &args)?;
-            let columns = stmt.column_count();
-            let mut rows = stmt.raw_query();
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                let values = (0..columns)
-                    .map(|i| row.get_ref(i).map(sqlite_value))
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                out.push(Row(values));
+        Box::pin(
+            self.pool_for(&sql)
+                .run(move |conn| sqlite_rows(conn, &sql, &args)),
+        )
+    }
+
+    fn transaction<'a>(
+        &'a self,
+        statements: &'a [(&'a str, Vec<Value>)],
+    ) -> BoxFuture<'a, Result<Vec<Vec<Row>>, DbError>> {
+        let statements: Vec<(String, Vec<Value>)> = statements
+            .iter()
+            .map(|(sql, args)| ((*sql).to_owned(), args.clone()))
+            .collect();
+        Box::pin(self.writer.run(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut out = Vec::with_capacity(statements.len());
+            for (sql, args) in &statements {
+                out.push(sqlite_rows(&tx, sql, args)?);
             }
+            tx.commit()?;
             Ok(out)
         }))
     }
@@ -381,6 +419,29 @@ impl Sql for PgDb {
                 .iter()
                 .map(decode_row)
                 .collect())
+        })
+    }
+
+    fn transaction<'a>(
+        &'a self,
+        statements: &'a [(&'a str, Vec<Value>)],
+    ) -> BoxFuture<'a, Result<Vec<Vec<Row>>, DbError>> {
+        Box::pin(async move {
+            let mut tx = self.0.begin().await?;
+            let mut out = Vec::with_capacity(statements.len());
+            for (sql, args) in statements {
+                let query = bind_all!(sqlx::query(sql), args);
+                out.push(
+                    query
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .iter()
+                        .map(decode_row)
+                        .collect(),
+                );
+            }
+            tx.commit().await?;
+            Ok(out)
         })
     }
 

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod dispatch;
 pub mod error;
 pub mod intake;
 pub mod locks;
@@ -18,6 +19,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod operators;
 pub mod packets;
+pub mod pipeline;
 pub mod publications;
 pub mod store;
 pub mod tus;
@@ -55,6 +57,8 @@ pub struct App {
     pub upload_locks: KeyedLocks,
     /// One finisher per RID.
     pub rid_locks: KeyedLocks,
+    /// Signalled when an entry enters the outbox (wakes the NATS dispatcher).
+    pub outbox_ready: tokio::sync::Notify,
 }
 
 pub type AppState = Arc<App>;
@@ -92,6 +96,7 @@ impl App {
             metrics: Metrics::default(),
             upload_locks: KeyedLocks::default(),
             rid_locks: KeyedLocks::default(),
+            outbox_ready: tokio::sync::Notify::new(),
         });
         Ok(app)
     }
@@ -198,6 +203,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/operators", get(operators::list))
         .route("/v1/operators/login", post(operators::login))
         .route("/v1/publications", get(publications::delta))
+        .route("/v1/pipeline/feed", get(pipeline::feed))
+        .route("/v1/pipeline/packets/{rid}", get(pipeline::download))
+        .route("/v1/pipeline/machines/{id}", get(pipeline::machine))
+        .route("/v1/pipeline/operators/{id}", get(pipeline::operator))
+        .route(
+            "/v1/pipeline/identity-schemas/{version}",
+            get(pipeline::identity_schema),
+        )
+        .route("/v1/pipeline/status", post(pipeline::report))
         .route("/v1/uploads", uploads)
         .route("/v1/uploads/{id}", upload)
         .merge(admin::routes())
@@ -226,7 +240,8 @@ pub async fn sweep(state: &App) -> Result<(), store::StoreError> {
     Ok(())
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, sweeping expired uploads meanwhile.
+/// Serves the API on `listener` until `shutdown` resolves, sweeping expired uploads meanwhile
+/// and, when NATS is configured, publishing the outbox.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -245,9 +260,18 @@ pub async fn serve(
             }
         })
     };
+    let dispatcher = state
+        .config
+        .pipeline_nats_url
+        .clone()
+        .filter(|url| !url.is_empty())
+        .map(|url| tokio::spawn(dispatch::run(state.clone(), url)));
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.abort();
+    }
     result
 }

@@ -129,6 +129,9 @@ enum AdminCommand {
         /// File holding the content (JSON, or PEM for certificates).
         file: PathBuf,
     },
+    /// Make a new pipeline bearer token (printed once; only its digest is kept, and it replaces
+    /// the previous one made here).
+    PipelineToken,
     /// Print the server's public signing key (Ed25519, URL-safe base64).
     ServerKey {
         /// Print it as PEM (SubjectPublicKeyInfo), as `enrol sync --trust-server-key` reads it.
@@ -303,6 +306,14 @@ async fn run_admin(app: &App, command: AdminCommand) -> anyhow::Result<()> {
                 "published {} {} version {} (cursor {})",
                 record.kind, record.name, record.version, record.seq
             );
+        }
+        AdminCommand::PipelineToken => {
+            let token = enrol_sync::crypto::random_token();
+            let digest = enrol_sync::crypto::sha256_hex(token.as_bytes());
+            store
+                .set_setting(enrol_sync::auth::PIPELINE_TOKEN_SETTING, &digest)
+                .await?;
+            println!("{token}");
         }
         AdminCommand::ServerKey { pem: true } => print!("{}", app.key.public_key_pem()),
         AdminCommand::ServerKey { pem: false } => println!("{}", app.key.public_key_b64()),

@@ -20,6 +20,7 @@ pub struct Metrics {
     upload_bytes: AtomicU64,
     packets_received: AtomicU64,
     packets_duplicate: AtomicU64,
+    packets_published: AtomicU64,
 }
 
 impl Metrics {
@@ -33,6 +34,10 @@ impl Metrics {
 
     pub fn packet_duplicate(&self) {
         self.packets_duplicate.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn packet_published(&self) {
+        self.packets_published.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a failed verification by its error code.
@@ -93,6 +98,11 @@ impl Metrics {
                 "enrol_packets_duplicate_total",
                 "Packets received again (answered with their receipt).",
                 &self.packets_duplicate,
+            ),
+            (
+                "enrol_packets_published_total",
+                "Outbox entries acknowledged by NATS JetStream.",
+                &self.packets_published,
             ),
         ] {
             let _ = writeln!(

@@ -166,6 +166,10 @@ impl Modify for Shared {
             "admin",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        components.add_security_scheme(
+            "pipeline",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
         components
             .schemas
             .insert("ErrorBody".into(), ErrorBody::schema());
@@ -217,6 +221,19 @@ impl Modify for Shared {
                         ],
                     );
                 }
+                if tags.iter().any(|t| t == "pipeline") {
+                    op.security = Some(vec![SecurityRequirement::new(
+                        "pipeline",
+                        Vec::<String>::new(),
+                    )]);
+                    add_errors(
+                        op,
+                        &[
+                            ("400", "JSON_INVALID, PATH_INVALID, QUERY_INVALID"),
+                            ("401", "PIPELINE_UNAUTHORIZED"),
+                        ],
+                    );
+                }
                 if tags.iter().any(|t| t == "admin") {
                     op.security = Some(vec![SecurityRequirement::new(
                         "admin",
@@ -239,7 +256,7 @@ impl Modify for Shared {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Enrol sync API", description = "Machine onboarding, master data, packet intake (tus 1.0) with signed receipts, status, administration."),
+    info(title = "Enrol sync API", description = "Machine onboarding, master data, packet intake (tus 1.0) with signed receipts, status, the pipeline feed and status reports, administration."),
     paths(
         crate::healthz,
         crate::metrics_text,
@@ -266,6 +283,12 @@ impl Modify for Shared {
         crate::admin::put_operator_http,
         crate::admin::publish_http,
         crate::admin::report_state,
+        crate::pipeline::feed,
+        crate::pipeline::download,
+        crate::pipeline::machine,
+        crate::pipeline::operator,
+        crate::pipeline::identity_schema,
+        crate::pipeline::report,
     ),
     modifiers(&Shared)
 )]
@@ -360,6 +383,12 @@ mod tests {
             "/admin/v1/operators/{user_id}",
             "/admin/v1/publications",
             "/admin/v1/packets/{rid}/state",
+            "/v1/pipeline/feed",
+            "/v1/pipeline/packets/{rid}",
+            "/v1/pipeline/machines/{id}",
+            "/v1/pipeline/operators/{id}",
+            "/v1/pipeline/identity-schemas/{version}",
+            "/v1/pipeline/status",
         ] {
             assert!(paths.contains(path), "{path} missing from the document");
         }
@@ -371,5 +400,9 @@ mod tests {
         );
         assert!(announce["responses"]["401"].is_object());
         assert!(doc["components"]["schemas"]["SignedManifest"].is_object());
+        let report = &doc["paths"]["/v1/pipeline/status"]["post"];
+        assert_eq!(report["security"][0]["pipeline"], serde_json::json!([]));
+        assert!(report["responses"]["401"].is_object());
+        assert!(doc["components"]["schemas"]["FeedPage"].is_object());
     }
 }

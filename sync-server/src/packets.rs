@@ -81,7 +81,10 @@ pub async fn announce(
     )
     .map_err(|err| refused(&state, &err))?;
     let m = &signed.manifest;
-    if let Some(existing) = state.store.packet(&m.rid).await? {
+    if let Some(existing) = state.store.packet(&m.rid).await?
+        && (existing.packet_hash != m.packet_hash || existing.state != PacketState::Resend)
+    {
+        // RESEND: the pipeline asked for the bytes again, so they get a new upload.
         if existing.packet_hash != m.packet_hash {
             return Err(rid_conflict(&state));
         }
@@ -177,6 +180,21 @@ pub async fn finish_upload(
         if existing.packet_hash != hash {
             return discard(rid_conflict(state)).await;
         }
+        if existing.state == PacketState::Resend {
+            // The same bytes again, as the pipeline asked: stored anew and fed again.
+            let dest = state
+                .blobs
+                .packet_path(&m.centre_id, &m.machine_id, &m.packet_id, &hash);
+            state.blobs.commit_upload(&upload.id, &dest).await?;
+            state
+                .store
+                .requeue_packet(&m.rid, &clock::rfc3339_now())
+                .await?;
+            state.outbox_ready.notify_one();
+            state.store.finish_upload(&upload.id, keep_until).await?;
+            state.metrics.packet_received();
+            return Ok(receipt(state, &existing));
+        }
         state.blobs.remove_upload(&upload.id).await?;
         state.store.finish_upload(&upload.id, keep_until).await?;
         state.metrics.packet_duplicate();
@@ -200,7 +218,11 @@ pub async fn finish_upload(
         state: PacketState::Received,
         state_updated_at: now,
     };
-    match state.store.insert_packet(&record).await? {
+    match state
+        .store
+        .insert_packet(&record, m.process.as_str())
+        .await?
+    {
         Some(seq) => record.seq = seq,
         None => {
             // Another server instance, or another rid with this sequence, came first.
@@ -220,6 +242,7 @@ pub async fn finish_upload(
         }
     }
     state.store.finish_upload(&upload.id, keep_until).await?;
+    state.outbox_ready.notify_one();
     state.metrics.packet_received();
     tracing::info!(seq = record.seq, size, "packet received");
     Ok(receipt(state, &record))

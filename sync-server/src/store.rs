@@ -2,6 +2,7 @@
 //! and PostgreSQL behave the same.
 
 use enrol_schema::packet::SignedManifest;
+use enrol_schema::pipeline::Standing;
 use enrol_schema::sync::PacketState;
 
 use crate::db::{Backend, Row, Sql, Value};
@@ -121,17 +122,26 @@ pub struct PacketRecord {
     pub state_updated_at: String,
 }
 
+/// A packet waiting in the outbox, as the pipeline feed lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub feed_seq: i64,
+    pub process: String,
+    pub packet: PacketRecord,
+}
+
 /// All records of one server.
 pub struct Store {
     db: Box<dyn Sql>,
 }
 
-fn packet_state_str(state: PacketState) -> &'static str {
+pub fn packet_state_str(state: PacketState) -> &'static str {
     match state {
         PacketState::Unknown => "UNKNOWN",
         PacketState::UploadPending => "UPLOAD_PENDING",
         PacketState::Received => "RECEIVED",
         PacketState::Accepted => "ACCEPTED",
+        PacketState::Processing => "PROCESSING",
         PacketState::Processed => "PROCESSED",
         PacketState::Resend => "RESEND",
         PacketState::Reregister => "REREGISTER",
@@ -148,21 +158,57 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }
 
+/// Appends a packet to the outbox at the next feed position unless it is there already
+/// (`$1` rid, `$2` process, `$3` time); does nothing when the packet row is absent.
+const ENQUEUE: &str = "INSERT INTO outbox (feed_seq, rid, process, enqueued_at) \
+     SELECT n.feed_seq, $1, $2, $3 FROM \
+     (SELECT COALESCE(MAX(feed_seq), 0) + 1 AS feed_seq FROM outbox) n \
+     WHERE EXISTS (SELECT 1 FROM packets WHERE rid = $1) \
+     AND NOT EXISTS (SELECT 1 FROM outbox WHERE rid = $1)";
+
+/// Appends machine `$1`'s current standing (active or not) to its history at time `$2` when it
+/// differs from the latest entry.
+const RECORD_MACHINE_STANDING: &str = "INSERT INTO status_history (kind, id, active, since) \
+     SELECT 'machine', m.id, CASE m.status WHEN 'ACTIVE' THEN 1 ELSE 0 END, $2 FROM machines m \
+     WHERE m.id = $1 AND COALESCE((SELECT h.active FROM status_history h WHERE h.kind = 'machine' \
+     AND h.id = $1 ORDER BY h.seq DESC LIMIT 1), -1) <> CASE m.status WHEN 'ACTIVE' THEN 1 ELSE 0 END";
+
+/// The same for operator `$1`.
+const RECORD_OPERATOR_STANDING: &str = "INSERT INTO status_history (kind, id, active, since) \
+     SELECT 'operator', o.user_id, o.active, $2 FROM operators o \
+     WHERE o.user_id = $1 AND COALESCE((SELECT h.active FROM status_history h \
+     WHERE h.kind = 'operator' AND h.id = $1 ORDER BY h.seq DESC LIMIT 1), -1) <> o.active";
+
 const PACKET_COLUMNS: &str = "seq, rid, packet_id, machine_id, centre_id, sequence, packet_hash, size, received_at, state, state_updated_at";
 
+const PACKET_COLUMNS_OF_P: &str = "p.seq, p.rid, p.packet_id, p.machine_id, p.centre_id, p.sequence, p.packet_hash, p.size, p.received_at, p.state, p.state_updated_at";
+
 fn packet_from(row: &Row) -> StoreResult<PacketRecord> {
+    packet_at(row, 0)
+}
+
+/// The packet columns starting at column `at`.
+fn packet_at(row: &Row, at: usize) -> StoreResult<PacketRecord> {
     Ok(PacketRecord {
-        seq: row.int(0)?,
-        rid: row.text(1)?,
-        packet_id: row.text(2)?,
-        machine_id: row.text(3)?,
-        centre_id: row.text(4)?,
-        sequence: row.int(5)?,
-        packet_hash: row.text(6)?,
-        size: u64::try_from(row.int(7)?).map_err(|_| corrupt("packet size"))?,
-        received_at: row.text(8)?,
-        state: parse_packet_state(&row.text(9)?).ok_or_else(|| corrupt("packet state"))?,
-        state_updated_at: row.text(10)?,
+        seq: row.int(at)?,
+        rid: row.text(at + 1)?,
+        packet_id: row.text(at + 2)?,
+        machine_id: row.text(at + 3)?,
+        centre_id: row.text(at + 4)?,
+        sequence: row.int(at + 5)?,
+        packet_hash: row.text(at + 6)?,
+        size: u64::try_from(row.int(at + 7)?).map_err(|_| corrupt("packet size"))?,
+        received_at: row.text(at + 8)?,
+        state: parse_packet_state(&row.text(at + 9)?).ok_or_else(|| corrupt("packet state"))?,
+        state_updated_at: row.text(at + 10)?,
+    })
+}
+
+fn outbox_from(row: &Row) -> StoreResult<OutboxEntry> {
+    Ok(OutboxEntry {
+        feed_seq: row.int(0)?,
+        process: row.text(1)?,
+        packet: packet_at(row, 2)?,
     })
 }
 
@@ -283,6 +329,27 @@ impl Store {
         .ok_or_else(|| corrupt("setting vanished"))
     }
 
+    /// Stores `value` under `name`, replacing what was there.
+    pub async fn set_setting(&self, name: &str, value: &str) -> StoreResult<()> {
+        self.db
+            .execute(
+                "INSERT INTO settings (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                &[name.into(), value.into()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
+        self.one(
+            "SELECT value FROM settings WHERE name = $1",
+            &[name.into()],
+            |r| Ok(r.text(0)?),
+        )
+        .await
+    }
+
     // --- centres
 
     pub async fn put_centre(&self, centre: &Centre) -> StoreResult<()> {
@@ -322,33 +389,60 @@ impl Store {
 
     /// Registers a new machine; false when the id is taken.
     pub async fn insert_machine(&self, machine: &Machine) -> StoreResult<bool> {
-        let changed = self
+        let results = self
             .db
-            .execute(
-                "INSERT INTO machines (id, centre_id, name, public_key_pem, status) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                &[
-                    (&machine.id).into(),
-                    (&machine.centre_id).into(),
-                    (&machine.name).into(),
-                    (&machine.public_key_pem).into(),
-                    machine.status.as_str().into(),
-                ],
-            )
+            .transaction(&[
+                (
+                    "INSERT INTO machines (id, centre_id, name, public_key_pem, status) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id",
+                    vec![
+                        (&machine.id).into(),
+                        (&machine.centre_id).into(),
+                        (&machine.name).into(),
+                        (&machine.public_key_pem).into(),
+                        machine.status.as_str().into(),
+                    ],
+                ),
+                (
+                    RECORD_MACHINE_STANDING,
+                    vec![(&machine.id).into(), crate::clock::rfc3339_now().into()],
+                ),
+            ])
             .await?;
-        Ok(changed == 1)
+        Ok(!results[0].is_empty())
     }
 
-    /// Changes a machine's status; false when there is no such machine.
+    /// Changes a machine's status (and its history); false when there is no such machine.
     pub async fn set_machine_status(&self, id: &str, status: MachineStatus) -> StoreResult<bool> {
-        let changed = self
+        let results = self
             .db
-            .execute(
-                "UPDATE machines SET status = $2 WHERE id = $1",
-                &[id.into(), status.as_str().into()],
-            )
+            .transaction(&[
+                (
+                    "UPDATE machines SET status = $2 WHERE id = $1 RETURNING id",
+                    vec![id.into(), status.as_str().into()],
+                ),
+                (
+                    RECORD_MACHINE_STANDING,
+                    vec![id.into(), crate::clock::rfc3339_now().into()],
+                ),
+            ])
             .await?;
-        Ok(changed == 1)
+        Ok(!results[0].is_empty())
+    }
+
+    /// When a machine or an operator (`kind`) became active or inactive, oldest first.
+    pub async fn standing_history(&self, kind: &str, id: &str) -> StoreResult<Vec<Standing>> {
+        self.all(
+            "SELECT active, since FROM status_history WHERE kind = $1 AND id = $2 ORDER BY seq",
+            &[kind.into(), id.into()],
+            |row| {
+                Ok(Standing {
+                    active: row.int(0)? != 0,
+                    since: row.text(1)?,
+                })
+            },
+        )
+        .await
     }
 
     pub async fn machine(&self, id: &str) -> StoreResult<Option<Machine>> {
@@ -373,20 +467,26 @@ impl Store {
 
     pub async fn put_operator(&self, op: &OperatorRecord) -> StoreResult<()> {
         self.db
-            .execute(
-                "INSERT INTO operators (user_id, name, centre_id, roles, password_hash, active) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET \
-                 name = excluded.name, centre_id = excluded.centre_id, roles = excluded.roles, \
-                 password_hash = excluded.password_hash, active = excluded.active",
-                &[
-                    (&op.user_id).into(),
-                    (&op.name).into(),
-                    (&op.centre_id).into(),
-                    op.roles.join(",").into(),
-                    (&op.password_hash).into(),
-                    Value::Int(op.active.into()),
-                ],
-            )
+            .transaction(&[
+                (
+                    "INSERT INTO operators (user_id, name, centre_id, roles, password_hash, active) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET \
+                     name = excluded.name, centre_id = excluded.centre_id, roles = excluded.roles, \
+                     password_hash = excluded.password_hash, active = excluded.active",
+                    vec![
+                        (&op.user_id).into(),
+                        (&op.name).into(),
+                        (&op.centre_id).into(),
+                        op.roles.join(",").into(),
+                        (&op.password_hash).into(),
+                        Value::Int(op.active.into()),
+                    ],
+                ),
+                (
+                    RECORD_OPERATOR_STANDING,
+                    vec![(&op.user_id).into(), crate::clock::rfc3339_now().into()],
+                ),
+            ])
             .await?;
         Ok(())
     }
@@ -458,6 +558,22 @@ impl Store {
             "SELECT seq, kind, name, version, content, published_at FROM publications \
              WHERE seq > $1 ORDER BY seq LIMIT $2",
             &[since.into(), limit.into()],
+            publication_from,
+        )
+        .await
+    }
+
+    /// Version `version` of (kind, name).
+    pub async fn publication(
+        &self,
+        kind: &str,
+        name: &str,
+        version: i64,
+    ) -> StoreResult<Option<PublicationRecord>> {
+        self.one(
+            "SELECT seq, kind, name, version, content, published_at FROM publications \
+             WHERE kind = $1 AND name = $2 AND version = $3",
+            &[kind.into(), name.into(), version.into()],
             publication_from,
         )
         .await
@@ -618,29 +734,39 @@ impl Store {
 
     // --- packets
 
-    /// Records a received packet; `None` when its RID or its (machine, sequence) is taken.
-    pub async fn insert_packet(&self, p: &PacketRecord) -> StoreResult<Option<i64>> {
-        let rows = self
-            .db
-            .fetch(
-                "INSERT INTO packets (rid, packet_id, machine_id, centre_id, sequence, packet_hash, \
-                 size, received_at, state, state_updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING seq",
-                &[
-                    (&p.rid).into(),
-                    (&p.packet_id).into(),
-                    (&p.machine_id).into(),
-                    (&p.centre_id).into(),
-                    p.sequence.into(),
-                    (&p.packet_hash).into(),
-                    int(p.size),
-                    (&p.received_at).into(),
-                    packet_state_str(p.state).into(),
-                    (&p.state_updated_at).into(),
-                ],
-            )
-            .await?;
-        rows.first()
+    /// Records a received packet and, in the same transaction, its outbox entry for the pipeline
+    /// (the next feed position); `None` when its RID or its (machine, sequence) is taken.
+    pub async fn insert_packet(&self, p: &PacketRecord, process: &str) -> StoreResult<Option<i64>> {
+        let mut statements: Vec<(&str, Vec<Value>)> = Vec::new();
+        if self.backend() == Backend::Postgres {
+            // Feed positions are handed out one transaction at a time, so in commit order.
+            statements.push(("SELECT pg_advisory_xact_lock(7318047)", Vec::new()));
+        }
+        statements.push((
+            "INSERT INTO packets (rid, packet_id, machine_id, centre_id, sequence, packet_hash, \
+             size, received_at, state, state_updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING seq",
+            vec![
+                (&p.rid).into(),
+                (&p.packet_id).into(),
+                (&p.machine_id).into(),
+                (&p.centre_id).into(),
+                p.sequence.into(),
+                (&p.packet_hash).into(),
+                int(p.size),
+                (&p.received_at).into(),
+                packet_state_str(p.state).into(),
+                (&p.state_updated_at).into(),
+            ],
+        ));
+        statements.push((
+            ENQUEUE,
+            vec![(&p.rid).into(), process.into(), (&p.received_at).into()],
+        ));
+        let results = self.db.transaction(&statements).await?;
+        let inserted = &results[results.len() - 2];
+        inserted
+            .first()
             .map(|r| r.int(0))
             .transpose()
             .map_err(Into::into)
@@ -689,6 +815,86 @@ impl Store {
         let args: Vec<Value> = rids.iter().map(Value::from).collect();
         self.all(&sql, &args, |r| Ok((r.text(0)?, r.text(1)?)))
             .await
+    }
+
+    /// A packet sent again after RESEND: back to RECEIVED and to the end of the feed (and
+    /// unpublished), in one transaction.
+    pub async fn requeue_packet(&self, rid: &str, at: &str) -> StoreResult<()> {
+        let mut statements: Vec<(&str, Vec<Value>)> = Vec::new();
+        if self.backend() == Backend::Postgres {
+            statements.push(("SELECT pg_advisory_xact_lock(7318047)", Vec::new()));
+        }
+        statements.push((
+            "UPDATE packets SET state = 'RECEIVED', status_comment = '', state_updated_at = $2 \
+             WHERE rid = $1 AND state = 'RESEND'",
+            vec![rid.into(), at.into()],
+        ));
+        statements.push((
+            "UPDATE outbox SET feed_seq = (SELECT MAX(o.feed_seq) + 1 FROM outbox o), \
+             published_at = NULL WHERE rid = $1",
+            vec![rid.into()],
+        ));
+        self.db.transaction(&statements).await?;
+        Ok(())
+    }
+
+    /// Outbox entries after feed position `after`, in order, at most `limit`.
+    pub async fn feed(&self, after: i64, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
+        let sql = format!(
+            "SELECT o.feed_seq, o.process, {} FROM outbox o JOIN packets p ON p.rid = o.rid \
+             WHERE o.feed_seq > $1 ORDER BY o.feed_seq LIMIT $2",
+            PACKET_COLUMNS_OF_P
+        );
+        self.all(&sql, &[after.into(), limit.into()], outbox_from)
+            .await
+    }
+
+    /// Outbox entries not yet published to the message broker, oldest first, at most `limit`.
+    pub async fn unpublished(&self, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
+        let sql = format!(
+            "SELECT o.feed_seq, o.process, {} FROM outbox o JOIN packets p ON p.rid = o.rid \
+             WHERE o.published_at IS NULL ORDER BY o.feed_seq LIMIT $1",
+            PACKET_COLUMNS_OF_P
+        );
+        self.all(&sql, &[limit.into()], outbox_from).await
+    }
+
+    /// Marks an outbox entry published (the broker acknowledged it).
+    pub async fn mark_published(&self, feed_seq: i64, at: &str) -> StoreResult<()> {
+        self.db
+            .execute(
+                "UPDATE outbox SET published_at = $2 WHERE feed_seq = $1",
+                &[feed_seq.into(), at.into()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Moves a packet from state `from` to `to` with the pipeline's comment; false when it was
+    /// not in `from` any more (another report came first).
+    pub async fn change_packet_state(
+        &self,
+        rid: &str,
+        from: PacketState,
+        to: PacketState,
+        comment: &str,
+        at: &str,
+    ) -> StoreResult<bool> {
+        let changed = self
+            .db
+            .execute(
+                "UPDATE packets SET state = $3, status_comment = $4, state_updated_at = $5 \
+                 WHERE rid = $1 AND state = $2",
+                &[
+                    rid.into(),
+                    packet_state_str(from).into(),
+                    packet_state_str(to).into(),
+                    comment.into(),
+                    at.into(),
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
     }
 
     /// Sets a packet's state as reported by the pipeline; false when the RID is unknown.

@@ -1,5 +1,6 @@
 //! One storage story, run against SQLite and PostgreSQL: onboarding, a packet through
-//! announce → tus → receipt → status → pipeline state, idempotency, conflicts, and a restart.
+//! announce → tus → receipt → status → pipeline state, idempotency, conflicts, and a restart;
+//! and concurrent intake filling the outbox in order.
 
 mod common;
 
@@ -94,4 +95,52 @@ async fn storage_story_on_sqlite() {
 #[tokio::test]
 async fn storage_story_on_postgres() {
     story(Db::Postgres).await;
+}
+
+/// Packets recorded concurrently get feed positions 1, 2, … without gaps or duplicates, each
+/// with its outbox entry (on PostgreSQL the positions are handed out under an advisory lock).
+async fn concurrent_intake(db: Db) {
+    let server = Server::start(db, |_| {}).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for sequence in 1..=40i64 {
+        let state = server.state.clone();
+        tasks.spawn(async move {
+            let rid = format!("100011007700{sequence:03}20261128131500");
+            let record = enrol_sync::store::PacketRecord {
+                seq: 0,
+                packet_id: format!("{rid}-10001_10077-20261128131500"),
+                rid,
+                machine_id: "10077".into(),
+                centre_id: CENTRE.into(),
+                sequence,
+                packet_hash: "AB".into(),
+                size: 1,
+                received_at: "2026-11-28T13:15:00Z".into(),
+                state: PacketState::Received,
+                state_updated_at: "2026-11-28T13:15:00Z".into(),
+            };
+            state.store.insert_packet(&record, "NEW").await.unwrap()
+        });
+    }
+    while let Some(inserted) = tasks.join_next().await {
+        assert!(inserted.unwrap().is_some());
+    }
+    let feed = server.state.store.feed(0, 500).await.unwrap();
+    let positions: Vec<i64> = feed.iter().map(|e| e.feed_seq).collect();
+    assert_eq!(positions, (1..=40).collect::<Vec<_>>());
+    let mut sequences: Vec<i64> = feed.iter().map(|e| e.packet.sequence).collect();
+    sequences.sort();
+    assert_eq!(sequences, (1..=40).collect::<Vec<_>>());
+    assert_eq!(server.state.store.unpublished(500).await.unwrap().len(), 40);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_intake_on_sqlite() {
+    concurrent_intake(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_intake_on_postgres() {
+    concurrent_intake(Db::Postgres).await;
 }

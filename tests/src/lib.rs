@@ -1,5 +1,5 @@
-//! Support for the end-to-end tests in `tests/tests/`: locating the workspace's binaries and the
-//! shared conformance data beside the project.
+//! Support for the end-to-end tests in `tests/tests/` (the shared conformance data beside the
+//! project) and the reference pipeline consumer (`pipeline`, the `enrol-pipeline` binary).
 
 use std::path::PathBuf;
 
@@ -9,3 +9,5 @@ pub fn shared_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
     dir.is_dir().then_some(dir)
 }
+
+pub mod pipeline;

@@ -180,6 +180,14 @@ impl Session {
                     "UPDATE packet_sync SET status_at = ?2 WHERE rid = ?1",
                     params![status.rid, now],
                 )?;
+                if name == "RESEND" {
+                    // The pipeline wants the bytes again: the next sync uploads the packet anew.
+                    self.store().conn().execute(
+                        "UPDATE packet_sync SET phase = 'approved', upload_token = NULL,
+                            upload_url = NULL, upload_offset = 0 WHERE rid = ?1",
+                        params![status.rid],
+                    )?;
+                }
                 changed += 1;
             }
         }
