@@ -15,7 +15,7 @@ use enrol_client::approval::Decision;
 use enrol_client::machine::{InitRequest, init};
 use enrol_client::operators::NewOperator;
 use enrol_client::packet::{PipelineCertificate, public_key_pem};
-use enrol_client::registration::SignOff;
+use enrol_client::registration::{Form, Registration, SignOff};
 use enrol_client::roles::Role;
 use enrol_client::seal::KdfParams;
 use enrol_client::sync::{SyncOptions, SyncReport};
@@ -291,10 +291,14 @@ pub struct Kit {
 
 impl Kit {
     pub fn new() -> Kit {
+        Kit::with_settings(RegistrationSettings::default())
+    }
+
+    /// A machine with `settings` (room for 10,000 pending approvals).
+    pub fn with_settings(mut settings: RegistrationSettings) -> Kit {
         let kit = Kit {
             data: tempfile::tempdir().unwrap(),
         };
-        let mut settings = RegistrationSettings::default();
         settings.freeze.max_pending_approval_packets = 10_000;
         let request = InitRequest {
             machine_id: "10011".into(),
@@ -359,6 +363,26 @@ impl Kit {
         name: &str,
         iso_of: impl Fn(&str) -> Vec<u8>,
     ) -> (String, serde_json::Map<String, serde_json::Value>) {
+        self.register_capturing(name, |session, registration, form, field| {
+            session
+                .update_registration(registration, "biometrics", |r| {
+                    for attribute in ATTRIBUTES {
+                        r.add_biometric(form, field, attribute, iso_of(attribute), 95, 1, 0)?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        })
+    }
+
+    /// A NEW registration by the operator: the example record under `name`, two documents, the
+    /// biometrics step done by `capture` (given the session, the draft, the form and the
+    /// applicant's biometrics field), preview and sign-off. Returns the RID and the identity.
+    pub fn register_capturing(
+        &self,
+        name: &str,
+        capture: impl FnOnce(&mut Session, &mut Registration, &Form, &str),
+    ) -> (String, serde_json::Map<String, serde_json::Value>) {
         let mut session = self.session(OPERATOR, OPERATOR_PASSWORD);
         let form = session.form(Process::New).unwrap();
         let field = form.applicant_biometrics_field().unwrap().to_owned();
@@ -398,14 +422,7 @@ impl Kit {
                 )
             })
             .unwrap();
-        session
-            .update_registration(&mut registration, "biometrics", |r| {
-                for attribute in ATTRIBUTES {
-                    r.add_biometric(&form, &field, attribute, iso_of(attribute), 95, 1, 0)?;
-                }
-                Ok(())
-            })
-            .unwrap();
+        capture(&mut session, &mut registration, &form, &field);
         session
             .preview_registration(&mut registration, &form)
             .unwrap();
