@@ -15,22 +15,8 @@ use enrol_client::registration::DeviceCapture;
 use enrol_client::sbi::{self, DiscoveryOptions, TrustedCas};
 use enrol_schema::settings::RegistrationSettings;
 
-/// `enrol-bridge` beside the `enrol-pipeline` binary (same target dir and profile), built there
-/// when missing.
 fn bridge_binary() -> PathBuf {
-    let pipeline = PathBuf::from(env!("CARGO_BIN_EXE_enrol-pipeline"));
-    let binary = pipeline.with_file_name(format!("enrol-bridge{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        let profile = pipeline.parent().expect("a profile folder");
-        let target = profile.parent().expect("a target folder");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "enrol-bridge", "--target-dir"])
-            .arg(target)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building enrol-bridge failed");
-    }
-    binary
+    common::sibling_binary("enrol-bridge", "enrol-bridge")
 }
 
 /// The simulator bridge on an ephemeral port, killed when dropped.

@@ -1,15 +1,17 @@
 //! Crashes on the way to the pipeline: the `enrol-pipeline` consumer SIGKILLed again and again
 //! at random moments, on the HTTP feed and on NATS (where the server is also stopped in the
-//! middle of publishing and started again on the same data): every packet still ends PROCESSED,
-//! none is judged to another outcome, and the server ignores the repeated reports.
+//! middle of publishing and started again on the same data), and the `enrol-sync` process
+//! SIGKILLed while its dispatcher publishes: every packet still ends PROCESSED, none is judged to
+//! another outcome, and the server ignores the repeated reports.
 
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{ConsumerFiles, Db, Kit, Nats, PIPELINE_TOKEN, Server, free_port};
+use common::{ConsumerFiles, Db, Kit, Nats, PIPELINE_TOKEN, Server, free_port, sibling_binary};
 use rand_core::RngCore;
 use serde_json::Value;
 
@@ -45,7 +47,7 @@ fn parse(stdout: &[u8]) -> Vec<Value> {
 /// Every line is a PROCESSED verdict (never an error or another status), every RID was judged,
 /// and the client sees PROCESSED for all.
 #[track_caller]
-fn check_all_processed(kit: &Kit, server: &Server, rids: &[String], lines: &[Value]) {
+fn check_all_processed(kit: &Kit, server_url: &str, rids: &[String], lines: &[Value]) {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for line in lines {
         assert_eq!(line["status"], "PROCESSED", "{line}");
@@ -57,7 +59,7 @@ fn check_all_processed(kit: &Kit, server: &Server, rids: &[String], lines: &[Val
             "{rid} was never judged: {seen:?}"
         );
     }
-    kit.sync(server);
+    kit.sync_to(server_url);
     for rid in rids {
         assert_eq!(
             kit.server_status(rid).as_deref(),
@@ -89,7 +91,7 @@ fn a_consumer_killed_mid_feed_loses_nothing_and_never_changes_a_verdict() {
     let last = files.drain(&server);
     assert!(last.status.success(), "{last:?}");
     lines.extend(parse(&last.stdout));
-    check_all_processed(&kit, &server, &rids, &lines);
+    check_all_processed(&kit, &server.url(), &rids, &lines);
 }
 
 #[test]
@@ -144,5 +146,98 @@ fn a_server_stopped_mid_publish_and_a_consumer_killed_mid_stream_lose_nothing() 
         .unwrap();
     assert!(last.status.success(), "{last:?}");
     lines.extend(parse(&last.stdout));
-    check_all_processed(&kit, &server, &rids, &lines);
+    check_all_processed(&kit, &server.url(), &rids, &lines);
+}
+
+/// `enrol-sync serve` as its own process on `data`, listening on `port`, its dispatcher
+/// publishing to the NATS server at `nats`; returns once it answers `/healthz`.
+fn spawn_server(data: &Path, port: u16, nats: &str) -> Child {
+    let child = Command::new(sibling_binary("enrol-sync", "enrol-sync"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data)
+        .args([
+            "--set",
+            &format!("pipeline_nats_url={nats}"),
+            "--set",
+            "pipeline_nats_stream=ENROL_E2E",
+            "--set",
+            "pipeline_nats_subject=enrol.e2e.packets",
+            "--set",
+            &format!("pipeline_token={PIPELINE_TOKEN}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("enrol-sync starts");
+    let start = Instant::now();
+    while ureq::get(format!("http://127.0.0.1:{port}/healthz"))
+        .call()
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "enrol-sync never answered"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn a_server_process_killed_while_it_publishes_loses_nothing() {
+    let port = free_port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let _nats = Nats::start(port);
+    let data = tempfile::tempdir().unwrap();
+    let kit = Kit::new();
+    // The packets arrive while no dispatcher runs: they wait in the outbox.
+    let server = Server::start_with(Db::Sqlite, |config| {
+        config.data_dir = data.path().to_owned();
+    });
+    let rids = registered(&kit, &server);
+    assert_eq!(server.unpublished(), PACKETS);
+    drop(server);
+    // The server, now its own process with the dispatcher on, is SIGKILLed at a random instant
+    // of its publishing, three times, then left running.
+    let http = free_port();
+    for _ in 0..3 {
+        let mut child = spawn_server(data.path(), http, &url);
+        let pause = rand_core::OsRng.next_u64() % 30;
+        std::thread::sleep(Duration::from_millis(pause));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let mut child = spawn_server(data.path(), http, &url);
+    let server_url = format!("http://127.0.0.1:{http}");
+    let files = ConsumerFiles::new();
+    let mut lines: Vec<Value> = Vec::new();
+    let start = Instant::now();
+    let judged = |lines: &[Value]| {
+        let rids: std::collections::BTreeSet<&str> =
+            lines.iter().filter_map(|l| l["rid"].as_str()).collect();
+        rids.len()
+    };
+    while judged(&lines) < rids.len() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "only {} of {} packets reached the pipeline",
+            judged(&lines),
+            rids.len()
+        );
+        let output = files
+            .command(&server_url, PIPELINE_TOKEN)
+            .args(["--nats", &url, "--stream", "ENROL_E2E", "--once"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        lines.extend(parse(&output.stdout));
+    }
+    check_all_processed(&kit, &server_url, &rids, &lines);
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -275,6 +275,24 @@ impl Drop for Nats {
     }
 }
 
+/// A binary of another workspace package, beside `enrol-pipeline` (same target dir and
+/// profile), built there when missing.
+pub fn sibling_binary(package: &str, name: &str) -> PathBuf {
+    let pipeline = PathBuf::from(env!("CARGO_BIN_EXE_enrol-pipeline"));
+    let binary = pipeline.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !binary.exists() {
+        let profile = pipeline.parent().expect("a profile folder");
+        let target = profile.parent().expect("a target folder");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", package, "--bin", name, "--target-dir"])
+            .arg(target)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building {name} failed");
+    }
+    binary
+}
+
 /// A loopback port nothing listens on (yet).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -447,8 +465,13 @@ impl Kit {
     }
 
     pub fn sync(&self, server: &Server) -> SyncReport {
+        self.sync_to(&server.url())
+    }
+
+    /// Syncs with the server at `url`.
+    pub fn sync_to(&self, url: &str) -> SyncReport {
         let options = SyncOptions {
-            server: Some(server.url()),
+            server: Some(url.to_owned()),
             ..SyncOptions::default()
         };
         self.supervisor()
