@@ -135,10 +135,14 @@ pub async fn put_centre(store: &Store, centre: &Centre) -> Result<(), AdminError
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MachineRegistration {
+    #[schema(pattern = "^[0-9]{5}$")]
     pub id: String,
+    #[schema(pattern = "^[0-9]{5}$")]
     pub centre_id: String,
+    #[schema(pattern = "\\S")]
     pub name: String,
     /// RSA public key, PEM (SPKI or PKCS#1), 2048 to 4096 bits.
+    #[schema(pattern = "-----BEGIN (RSA )?PUBLIC KEY-----")]
     pub public_key_pem: String,
     /// Approve at once instead of leaving the machine pending.
     #[serde(default)]
@@ -213,11 +217,15 @@ pub async fn set_machine_status(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OperatorUpdate {
+    #[schema(pattern = "\\S")]
     pub name: String,
+    #[schema(pattern = "^[0-9]{5}$")]
     pub centre_id: String,
+    #[schema(value_type = Vec<crate::openapi::RoleDoc>)]
     pub roles: Vec<String>,
     /// New password; may be left out when changing an existing operator.
     #[serde(default)]
+    #[schema(pattern = "\\S")]
     pub password: Option<String>,
     #[serde(default = "active_by_default")]
     pub active: bool,
@@ -273,8 +281,11 @@ pub async fn put_operator(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublicationRequest {
+    #[schema(value_type = crate::openapi::PublicationKindDoc)]
     pub kind: String,
+    #[schema(pattern = "\\S")]
     pub name: String,
+    #[schema(pattern = "\\S")]
     pub content: String,
 }
 
@@ -455,6 +466,7 @@ pub async fn set_packet_state(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CentreUpdate {
+    #[schema(pattern = "\\S")]
     name: String,
     #[serde(default = "active_by_default")]
     active: bool,
@@ -466,7 +478,7 @@ pub struct StateReport {
     state: PacketState,
 }
 
-#[utoipa::path(put, path = "/admin/v1/centres/{id}", tag = "admin", params(("id" = String, Path, description = "5-digit centre id")), request_body = CentreUpdate, responses((status = 204, description = "saved"), (status = 422, description = "ID_INVALID, FIELD_EMPTY", body = ErrorBody)))]
+#[utoipa::path(put, path = "/admin/v1/centres/{id}", tag = "admin", params(("id" = crate::openapi::ShortId, Path, description = "5-digit centre id")), request_body = CentreUpdate, responses((status = 204, description = "saved"), (status = 422, description = "ID_INVALID, FIELD_EMPTY", body = ErrorBody)))]
 pub(crate) async fn put_centre_http(
     _: Admin,
     State(state): State<AppState>,
@@ -511,7 +523,7 @@ pub(crate) async fn list_machines(
     ))
 }
 
-#[utoipa::path(post, path = "/admin/v1/machines/{id}/approve", tag = "admin", params(("id" = String, Path, description = "machine id")), responses((status = 204, description = "approved"), (status = 404, description = "MACHINE_UNKNOWN", body = ErrorBody)))]
+#[utoipa::path(post, path = "/admin/v1/machines/{id}/approve", tag = "admin", params(("id" = crate::openapi::ShortId, Path, description = "5-digit machine id")), responses((status = 204, description = "approved"), (status = 404, description = "MACHINE_UNKNOWN", body = ErrorBody)))]
 pub(crate) async fn approve_machine(
     _: Admin,
     State(state): State<AppState>,
@@ -521,7 +533,7 @@ pub(crate) async fn approve_machine(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/admin/v1/machines/{id}/deactivate", tag = "admin", params(("id" = String, Path, description = "machine id")), responses((status = 204, description = "deactivated"), (status = 404, description = "MACHINE_UNKNOWN", body = ErrorBody)))]
+#[utoipa::path(post, path = "/admin/v1/machines/{id}/deactivate", tag = "admin", params(("id" = crate::openapi::ShortId, Path, description = "5-digit machine id")), responses((status = 204, description = "deactivated"), (status = 404, description = "MACHINE_UNKNOWN", body = ErrorBody)))]
 pub(crate) async fn deactivate_machine(
     _: Admin,
     State(state): State<AppState>,
@@ -531,7 +543,7 @@ pub(crate) async fn deactivate_machine(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(put, path = "/admin/v1/operators/{user_id}", tag = "admin", params(("user_id" = String, Path, description = "operator user id")), request_body = OperatorUpdate, responses((status = 204, description = "saved"), (status = 404, description = "CENTRE_UNKNOWN", body = ErrorBody), (status = 422, description = "ROLE_UNKNOWN, PASSWORD_REQUIRED, FIELD_EMPTY", body = ErrorBody)))]
+#[utoipa::path(put, path = "/admin/v1/operators/{user_id}", tag = "admin", params(("user_id" = crate::openapi::NonBlank, Path, description = "operator user id")), request_body = OperatorUpdate, responses((status = 204, description = "saved"), (status = 404, description = "CENTRE_UNKNOWN", body = ErrorBody), (status = 422, description = "ROLE_UNKNOWN, PASSWORD_REQUIRED, FIELD_EMPTY", body = ErrorBody)))]
 pub(crate) async fn put_operator_http(
     _: Admin,
     State(state): State<AppState>,
@@ -572,7 +584,7 @@ pub struct EnrolmentQuery {
 }
 
 #[utoipa::path(get, path = "/admin/v1/machines/{id}/enrolment", tag = "admin",
-    params(("id" = String, Path, description = "machine id"), EnrolmentQuery),
+    params(("id" = crate::openapi::ShortId, Path, description = "5-digit machine id"), EnrolmentQuery),
     responses(
         (status = 200, description = "the machine enrolment file (enrol-schema MachineEnrolment)", body = Object),
         (status = 404, description = "MACHINE_UNKNOWN, CENTRE_UNKNOWN", body = ErrorBody),

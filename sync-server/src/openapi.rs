@@ -124,6 +124,85 @@ impl PartialSchema for PacketBytes {
 
 impl ToSchema for PacketBytes {}
 
+/// A 5-digit centre or machine id.
+pub struct ShortId;
+
+impl PartialSchema for ShortId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(SHORT_ID_PATTERN))
+            .into()
+    }
+}
+
+impl ToSchema for ShortId {}
+
+/// A text that is not only white space.
+pub struct NonBlank;
+
+impl PartialSchema for NonBlank {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(NON_BLANK_PATTERN))
+            .into()
+    }
+}
+
+impl ToSchema for NonBlank {}
+
+/// An operator role.
+pub struct RoleDoc;
+
+impl PartialSchema for RoleDoc {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(crate::admin::ROLES.iter().copied()))
+            .into()
+    }
+}
+
+impl ToSchema for RoleDoc {}
+
+/// A publication kind.
+pub struct PublicationKindDoc;
+
+impl PartialSchema for PublicationKindDoc {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(
+                crate::admin::PUBLICATION_KINDS
+                    .iter()
+                    .map(|(kind, _)| *kind),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PublicationKindDoc {}
+
+/// What [`ShortId`] and the id fields of admin bodies match.
+const SHORT_ID_PATTERN: &str = "^[0-9]{5}$";
+/// A text that is not only white space (what the admin API calls non-empty).
+const NON_BLANK_PATTERN: &str = "\\S";
+
+/// The `Tus-Resumable` header's one accepted value.
+pub struct TusResumable;
+
+impl PartialSchema for TusResumable {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some([crate::tus::TUS_VERSION]))
+            .into()
+    }
+}
+
+impl ToSchema for TusResumable {}
+
 fn error(description: &str) -> RefOr<Response> {
     ResponseBuilder::new()
         .description(description)
@@ -173,6 +252,16 @@ impl Modify for Shared {
         components
             .schemas
             .insert("ErrorBody".into(), ErrorBody::schema());
+        // Schemas that parameters and fields name by reference.
+        for (name, schema) in [
+            (TusResumable::name(), TusResumable::schema()),
+            (ShortId::name(), ShortId::schema()),
+            (NonBlank::name(), NonBlank::schema()),
+            (RoleDoc::name(), RoleDoc::schema()),
+            (PublicationKindDoc::name(), PublicationKindDoc::schema()),
+        ] {
+            components.schemas.insert(name.into_owned(), schema);
+        }
         for item in doc.paths.paths.values_mut() {
             for op in [
                 &mut item.get,

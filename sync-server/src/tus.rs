@@ -66,12 +66,25 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// `Tus-Resumable`: 1.0.0 goes on; another version is 412 (tus 1.0), and a missing or
+/// malformed header is a bad request.
 fn check_version(headers: &HeaderMap) -> Result<(), AppError> {
+    let is_version = |v: &str| {
+        let parts: Vec<&str> = v.split('.').collect();
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
     match header_str(headers, "tus-resumable") {
         Some(TUS_VERSION) => Ok(()),
-        _ => Err(AppError::new(
+        Some(other) if is_version(other) => Err(AppError::new(
             StatusCode::PRECONDITION_FAILED,
             "TUS_VERSION_UNSUPPORTED",
+            "this server speaks tus 1.0.0 only",
+        )),
+        _ => Err(AppError::bad_request(
+            "TUS_VERSION_REQUIRED",
             "Tus-Resumable: 1.0.0 is required",
         )),
     }
@@ -141,13 +154,13 @@ pub async fn options(State(state): State<AppState>) -> Response {
 /// `POST /v1/uploads` (creation).
 #[utoipa::path(post, path = "/v1/uploads", tag = "tus",
     params(
-        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Tus-Resumable" = crate::openapi::TusResumable, Header, description = "the tus version: 1.0.0"),
         ("Upload-Length" = u64, Header, description = "the packet size declared in its manifest"),
         ("Upload-Metadata" = String, Header, description = "rid, packetId and (or Authorization: Bearer) token, base64"),
         ("Authorization" = Option<String>, Header, description = "Bearer <upload token>")),
     responses(
         (status = 201, description = "created: Location, Upload-Expires"),
-        (status = 400, description = "UPLOAD_LENGTH_REQUIRED, UPLOAD_METADATA_INVALID, PACKET_SIZE_MISMATCH, PACKET_ID_MISMATCH", body = ErrorBody),
+        (status = 400, description = "TUS_VERSION_REQUIRED, UPLOAD_LENGTH_REQUIRED, UPLOAD_METADATA_INVALID, PACKET_SIZE_MISMATCH, PACKET_ID_MISMATCH", body = ErrorBody),
         (status = 403, description = "UPLOAD_TOKEN_INVALID", body = ErrorBody),
         (status = 404, description = "MANIFEST_UNKNOWN", body = ErrorBody),
         (status = 412, description = "TUS_VERSION_UNSUPPORTED", body = ErrorBody),
@@ -367,10 +380,11 @@ pub async fn get(State(state): State<AppState>, PathParam(id): PathParam) -> Res
 
 /// `DELETE /v1/uploads/{id}` (termination).
 #[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "tus",
-    params(("id" = String, Path, description = "upload id"), ("Tus-Resumable" = String, Header, description = "1.0.0")),
+    params(("id" = String, Path, description = "upload id"), ("Tus-Resumable" = crate::openapi::TusResumable, Header, description = "the tus version: 1.0.0")),
     responses(
         (status = 204, description = "terminated"),
         (status = 404, description = "UPLOAD_NOT_FOUND", body = ErrorBody),
+        (status = 400, description = "TUS_VERSION_REQUIRED", body = ErrorBody),
         (status = 412, description = "TUS_VERSION_UNSUPPORTED", body = ErrorBody),
         (status = 423, description = "UPLOAD_LOCKED", body = ErrorBody)))]
 pub async fn delete(
@@ -429,13 +443,13 @@ fn parse_checksum(headers: &HeaderMap) -> Result<Option<Vec<u8>>, AppError> {
 #[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "tus",
     params(
         ("id" = String, Path, description = "upload id"),
-        ("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Tus-Resumable" = crate::openapi::TusResumable, Header, description = "the tus version: 1.0.0"),
         ("Upload-Offset" = u64, Header, description = "the current offset (from HEAD)"),
         ("Upload-Checksum" = Option<String>, Header, description = "sha256 <base64 digest of this body>")),
     request_body(content = crate::openapi::PacketBytes, content_type = "application/offset+octet-stream"),
     responses(
         (status = 204, description = "appended: Upload-Offset; x-enrol-receipt when the packet is complete"),
-        (status = 400, description = "UPLOAD_OFFSET_REQUIRED, CHECKSUM_INVALID, CHECKSUM_ALGORITHM_UNSUPPORTED, BODY_INTERRUPTED", body = ErrorBody),
+        (status = 400, description = "TUS_VERSION_REQUIRED, UPLOAD_OFFSET_REQUIRED, CHECKSUM_INVALID, CHECKSUM_ALGORITHM_UNSUPPORTED, BODY_INTERRUPTED", body = ErrorBody),
         (status = 404, description = "UPLOAD_NOT_FOUND", body = ErrorBody),
         (status = 409, description = "UPLOAD_OFFSET_MISMATCH, RID_CONFLICT, SEQUENCE_REUSED", body = ErrorBody),
         (status = 412, description = "TUS_VERSION_UNSUPPORTED", body = ErrorBody),

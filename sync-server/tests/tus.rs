@@ -79,13 +79,19 @@ async fn uploads_resume_and_refuse_bad_input() {
         413,
         "PACKET_TOO_LARGE",
     );
-    let mut unversioned = create(200_000, &token);
-    unversioned.headers.retain(|(k, _)| k != "tus-resumable");
-    check(
-        &server.request(unversioned).await,
-        412,
-        "TUS_VERSION_UNSUPPORTED",
-    );
+    // Another tus version is 412 (tus 1.0); a missing or malformed header a bad request.
+    for (version, status, code) in [
+        (None, 400, "TUS_VERSION_REQUIRED"),
+        (Some("latest"), 400, "TUS_VERSION_REQUIRED"),
+        (Some("0.2.2"), 412, "TUS_VERSION_UNSUPPORTED"),
+    ] {
+        let mut request = create(200_000, &token);
+        request.headers.retain(|(k, _)| k != "tus-resumable");
+        if let Some(version) = version {
+            request = request.header("tus-resumable", version);
+        }
+        check(&server.request(request).await, status, code);
+    }
     let path = create_upload(&server, &signed, &token).await;
     assert_eq!(offset(&server, &path).await, 0);
 
