@@ -196,6 +196,39 @@ fn check(db: Db) {
     assert!(ack.unwrap().changed);
     kit.sync(&server);
     assert_eq!(kit.server_status(&again).as_deref(), Some("REREGISTER"));
+    // The supervisor's `enrol status` says which residents must come again.
+    let runtime = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        runtime.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let enrol = |args: &[&str], stdin: &str| {
+        let mut child = std::process::Command::new(common::sibling_binary("enrol-client", "enrol"))
+            .args(args)
+            .env("ENROL_HOME", kit.data.path())
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env_remove("ENROL_SESSION")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "enrol {args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    enrol(
+        &["login", "--user", common::SUPERVISOR, "--password-stdin"],
+        &format!("{}\n", common::SUPERVISOR_PASSWORD),
+    );
+    let status = enrol(&["status"], "");
+    assert!(
+        status.contains(&format!(
+            "1 registration(s) to make again (REREGISTER from the centre): {again}"
+        )),
+        "{status}"
+    );
 
     // A token made by `enrol-sync admin pipeline-token` (kept as a digest) works as well.
     let token = "token-from-the-admin-command";

@@ -73,7 +73,7 @@ pub fn status(context: &Context) -> anyhow::Result<()> {
     let mut session = context.session()?;
     let statuses = session.packet_sync_statuses()?;
     context.print(&statuses, || {
-        statuses
+        let mut lines: Vec<String> = statuses
             .iter()
             .map(|s| {
                 format!(
@@ -86,8 +86,21 @@ pub fn status(context: &Context) -> anyhow::Result<()> {
                     if s.deleted { " (file removed)" } else { "" }
                 )
             })
-            .collect::<Vec<_>>()
-            .join("\n")
+            .collect();
+        // What the supervisor must act on: the centre asks for these residents to come again.
+        let again: Vec<&str> = statuses
+            .iter()
+            .filter(|s| s.server_status.as_deref() == Some("REREGISTER"))
+            .map(|s| s.rid.as_str())
+            .collect();
+        if !again.is_empty() {
+            lines.push(format!(
+                "{} registration(s) to make again (REREGISTER from the centre): {}",
+                again.len(),
+                again.join(", ")
+            ));
+        }
+        lines.join("\n")
     })
 }
 

@@ -276,21 +276,30 @@ impl Drop for Nats {
 }
 
 /// A binary of another workspace package, beside `enrol-pipeline` (same target dir and
-/// profile), built there when missing.
+/// profile), brought up to date there first (cargo does nothing when it is), so a test never
+/// runs a stale build of another package.
 pub fn sibling_binary(package: &str, name: &str) -> PathBuf {
     let pipeline = PathBuf::from(env!("CARGO_BIN_EXE_enrol-pipeline"));
-    let binary = pipeline.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        let profile = pipeline.parent().expect("a profile folder");
-        let target = profile.parent().expect("a target folder");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", package, "--bin", name, "--target-dir"])
-            .arg(target)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building {name} failed");
+    let profile = pipeline.parent().expect("a profile folder");
+    let target = profile.parent().expect("a target folder");
+    let mut build = Command::new(env!("CARGO"));
+    build
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            package,
+            "--bin",
+            name,
+            "--target-dir",
+        ])
+        .arg(target);
+    if profile.file_name().is_some_and(|p| p == "release") {
+        build.arg("--release");
     }
-    binary
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "building {name} failed");
+    pipeline.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// A loopback port nothing listens on (yet).
