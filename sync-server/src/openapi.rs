@@ -124,84 +124,38 @@ impl PartialSchema for PacketBytes {
 
 impl ToSchema for PacketBytes {}
 
-/// A 5-digit centre or machine id.
-pub struct ShortId;
+/// Named string schemas that parameters and admin body fields refer to: the constraints the
+/// handlers enforce, stated in the document.
+macro_rules! string_schema {
+    ($(#[$doc:meta] $name:ident => $constrain:expr;)+) => {$(
+        #[$doc]
+        pub struct $name;
 
-impl PartialSchema for ShortId {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some(SHORT_ID_PATTERN))
-            .into()
-    }
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                let constrain: fn(ObjectBuilder) -> ObjectBuilder = $constrain;
+                constrain(ObjectBuilder::new().schema_type(Type::String)).into()
+            }
+        }
+
+        impl ToSchema for $name {}
+    )+};
 }
 
-impl ToSchema for ShortId {}
-
-/// A text that is not only white space.
-pub struct NonBlank;
-
-impl PartialSchema for NonBlank {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some(NON_BLANK_PATTERN))
-            .into()
-    }
+string_schema! {
+    /// A 5-digit centre or machine id.
+    ShortId => |s| s.pattern(Some("^[0-9]{5}$"));
+    /// A text that is not only white space (what the admin API calls non-empty).
+    NonBlank => |s| s.pattern(Some("\\S"));
+    /// An operator role.
+    RoleDoc => |s| s.enum_values(Some(crate::admin::ROLES.iter().copied()));
+    /// A publication kind.
+    PublicationKindDoc => |s| {
+        s.enum_values(Some(crate::admin::PUBLICATION_KINDS.iter().map(|(kind, _)| *kind)))
+    };
+    /// The `Tus-Resumable` header's one accepted value.
+    TusResumable => |s| s.enum_values(Some([crate::tus::TUS_VERSION]));
 }
-
-impl ToSchema for NonBlank {}
-
-/// An operator role.
-pub struct RoleDoc;
-
-impl PartialSchema for RoleDoc {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(crate::admin::ROLES.iter().copied()))
-            .into()
-    }
-}
-
-impl ToSchema for RoleDoc {}
-
-/// A publication kind.
-pub struct PublicationKindDoc;
-
-impl PartialSchema for PublicationKindDoc {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(
-                crate::admin::PUBLICATION_KINDS
-                    .iter()
-                    .map(|(kind, _)| *kind),
-            ))
-            .into()
-    }
-}
-
-impl ToSchema for PublicationKindDoc {}
-
-/// What [`ShortId`] and the id fields of admin bodies match.
-const SHORT_ID_PATTERN: &str = "^[0-9]{5}$";
-/// A text that is not only white space (what the admin API calls non-empty).
-const NON_BLANK_PATTERN: &str = "\\S";
-
-/// The `Tus-Resumable` header's one accepted value.
-pub struct TusResumable;
-
-impl PartialSchema for TusResumable {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some([crate::tus::TUS_VERSION]))
-            .into()
-    }
-}
-
-impl ToSchema for TusResumable {}
 
 fn error(description: &str) -> RefOr<Response> {
     ResponseBuilder::new()
