@@ -12,7 +12,7 @@ use enrol_schema::bundle::{
     SignedBundle,
 };
 use enrol_schema::packet::SignedManifest;
-use enrol_schema::sync::Receipt;
+use enrol_schema::sync::{PacketState, Receipt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -132,11 +132,20 @@ async fn import_packet(
     let m = &signed.manifest;
     check_manifest(signed, machine, key, state.config.max_packet_size)
         .map_err(|err| refuse(err.code(), err.to_string()))?;
-    if let Some(existing) = state.store.packet(&m.rid).await?
-        && existing.packet_hash == m.packet_hash
-    {
-        state.metrics.packet_duplicate();
-        return Ok((receipt(state, &existing), false));
+    // As `POST /v1/packets`: the same packet again has its receipt, other bytes under the same
+    // RID are refused, and a packet the pipeline asked for again (RESEND) is stored anew.
+    if let Some(existing) = state.store.packet(&m.rid).await? {
+        if existing.packet_hash != m.packet_hash {
+            state.metrics.verification_failure("RID_CONFLICT");
+            return Err(AppError::conflict(
+                "RID_CONFLICT",
+                "the server holds other bytes under this RID",
+            ));
+        }
+        if existing.state != PacketState::Resend {
+            state.metrics.packet_duplicate();
+            return Ok((receipt(state, &existing), false));
+        }
     }
     let path = folder.join(Bundle::packet_file(&m.packet_id));
     let bytes = tokio::fs::read(&path)
