@@ -1,7 +1,8 @@
 //! Sneakernet import (`enrol-sync import DIR`): a machine's bundle (`enrol_schema::bundle`) goes
 //! through the checks and the intake of an online upload — the registered, active machine's
 //! signature over the listing, each manifest's rules and signature, the bytes against the
-//! manifest, durable storage, a signed receipt — and the receipts are written back into the
+//! manifest, durable storage, a signed receipt (`packets::accept_manifest` and `finish_upload`,
+//! as for `POST /v1/packets` and tus) — and the receipts are written back into the
 //! folder for `enrol import-receipts`. Importing the same bundle again stores nothing new and
 //! writes the same receipts.
 
@@ -12,16 +13,16 @@ use enrol_schema::bundle::{
     SignedBundle,
 };
 use enrol_schema::packet::SignedManifest;
-use enrol_schema::sync::{PacketState, Receipt};
+use enrol_schema::sync::Receipt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::crypto::{MachineKey, hex, random_token, sha256_hex};
+use crate::crypto::{MachineKey, hex, random_token};
 use crate::error::AppError;
-use crate::intake::{check_bytes, check_manifest};
-use crate::packets::{finish_upload, receipt};
-use crate::store::{Machine, MachineStatus, ManifestRecord, UploadRecord};
+use crate::intake::check_bytes;
+use crate::packets::{Announced, accept_manifest, finish_upload};
+use crate::store::{Machine, MachineStatus, UploadRecord};
 use crate::{AppState, clock};
 
 /// What an import did.
@@ -130,22 +131,8 @@ async fn import_packet(
     key: &MachineKey,
 ) -> Result<(Receipt, bool), AppError> {
     let m = &signed.manifest;
-    check_manifest(signed, machine, key, state.config.max_packet_size)
-        .map_err(|err| refuse(err.code(), err.to_string()))?;
-    // As `POST /v1/packets`: the same packet again has its receipt, other bytes under the same
-    // RID are refused, and a packet the pipeline asked for again (RESEND) is stored anew.
-    if let Some(existing) = state.store.packet(&m.rid).await? {
-        if existing.packet_hash != m.packet_hash {
-            state.metrics.verification_failure("RID_CONFLICT");
-            return Err(AppError::conflict(
-                "RID_CONFLICT",
-                "the server holds other bytes under this RID",
-            ));
-        }
-        if existing.state != PacketState::Resend {
-            state.metrics.packet_duplicate();
-            return Ok((receipt(state, &existing), false));
-        }
+    if let Announced::Held(receipt) = accept_manifest(state, signed, machine, key).await? {
+        return Ok((receipt, false));
     }
     let path = folder.join(Bundle::packet_file(&m.packet_id));
     let bytes = tokio::fs::read(&path)
@@ -155,19 +142,6 @@ async fn import_packet(
     check_bytes(signed, bytes.len() as u64, &hash)
         .map_err(|err| refuse(err.code(), err.to_string()))?;
     // The bytes become an upload of the online intake, which stores them and signs the receipt.
-    let token = random_token();
-    state
-        .store
-        .put_manifest(
-            &ManifestRecord {
-                rid: m.rid.clone(),
-                machine_id: m.machine_id.clone(),
-                token_sha256: sha256_hex(token.as_bytes()),
-                signed: signed.clone(),
-            },
-            clock::unix_now(),
-        )
-        .await?;
     let upload = UploadRecord {
         id: random_token(),
         rid: m.rid.clone(),

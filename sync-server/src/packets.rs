@@ -13,10 +13,11 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
 use crate::auth::SignedRequest;
+use crate::crypto::MachineKey;
 use crate::crypto::{hex, random_token, sha256_hex};
 use crate::error::{AppError, PathParam};
 use crate::intake::{IntakeError, check_bytes, check_manifest};
-use crate::store::{ManifestRecord, PacketRecord, UploadRecord};
+use crate::store::{Machine, ManifestRecord, PacketRecord, UploadRecord};
 use crate::{AppState, clock};
 
 /// The receipt of a stored packet, signed by the server key (deterministic: Ed25519).
@@ -73,28 +74,56 @@ pub async fn announce(
     req: SignedRequest,
 ) -> Result<Response, AppError> {
     let signed: SignedManifest = req.json()?;
-    check_manifest(
-        &signed,
-        &req.machine,
-        &req.key,
-        state.config.max_packet_size,
-    )
-    .map_err(|err| refused(&state, &err))?;
+    let (status, body) = match accept_manifest(&state, &signed, &req.machine, &req.key).await? {
+        Announced::Held(receipt) => (
+            StatusCode::OK,
+            PacketIntake {
+                upload_token: None,
+                upload_endpoint: "/v1/uploads".into(),
+                receipt: Some(receipt),
+            },
+        ),
+        Announced::Upload(token) => (
+            StatusCode::CREATED,
+            PacketIntake {
+                upload_token: Some(token),
+                upload_endpoint: "/v1/uploads".into(),
+                receipt: None,
+            },
+        ),
+    };
+    Ok((status, axum::Json(body)).into_response())
+}
+
+/// What the server makes of an announced manifest.
+pub enum Announced {
+    /// The packet is already held: its receipt.
+    Held(Receipt),
+    /// The bytes are wanted: the upload token (its digest is stored with the manifest).
+    Upload(String),
+}
+
+/// The intake of a signed manifest from `machine`, online (`POST /v1/packets`) or from a
+/// sneakernet bundle: the manifest's rules and signature; the same packet again has its receipt,
+/// other bytes under a held RID are refused, as is a sequence the machine used for another RID;
+/// a packet under RESEND (the pipeline asked for the bytes again) gets a new upload.
+pub async fn accept_manifest(
+    state: &AppState,
+    signed: &SignedManifest,
+    machine: &Machine,
+    key: &MachineKey,
+) -> Result<Announced, AppError> {
+    check_manifest(signed, machine, key, state.config.max_packet_size)
+        .map_err(|err| refused(state, &err))?;
     let m = &signed.manifest;
-    if let Some(existing) = state.store.packet(&m.rid).await?
-        && (existing.packet_hash != m.packet_hash || existing.state != PacketState::Resend)
-    {
-        // RESEND: the pipeline asked for the bytes again, so they get a new upload.
+    if let Some(existing) = state.store.packet(&m.rid).await? {
         if existing.packet_hash != m.packet_hash {
-            return Err(rid_conflict(&state));
+            return Err(rid_conflict(state));
         }
-        state.metrics.packet_duplicate();
-        let body = PacketIntake {
-            upload_token: None,
-            upload_endpoint: "/v1/uploads".into(),
-            receipt: Some(receipt(&state, &existing)),
-        };
-        return Ok((StatusCode::OK, axum::Json(body)).into_response());
+        if existing.state != PacketState::Resend {
+            state.metrics.packet_duplicate();
+            return Ok(Announced::Held(receipt(state, &existing)));
+        }
     }
     if let Some(other) = state
         .store
@@ -102,7 +131,7 @@ pub async fn announce(
         .await?
         && other.rid != m.rid
     {
-        return Err(sequence_reused(&state));
+        return Err(sequence_reused(state));
     }
     let token = random_token();
     let record = ManifestRecord {
@@ -112,12 +141,7 @@ pub async fn announce(
         signed: signed.clone(),
     };
     state.store.put_manifest(&record, clock::unix_now()).await?;
-    let body = PacketIntake {
-        upload_token: Some(token),
-        upload_endpoint: "/v1/uploads".into(),
-        receipt: None,
-    };
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    Ok(Announced::Upload(token))
 }
 
 /// Size and upper-case hex SHA-256 of a file.
