@@ -29,8 +29,11 @@ async fn schemathesis_finds_no_server_error_and_no_contradiction_of_the_document
     let server = Server::start(Db::Sqlite, |_| {}).await;
     let interop = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
     let url = format!("http://{}/openapi.json", server.addr);
+    // Schemathesis keeps a cache in its working folder: the server's temp folder, not the crate.
+    let workdir = server.dir.path().to_owned();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(schemathesis())
+            .current_dir(workdir)
             .args(["--config-file", &format!("{interop}/schemathesis.toml")])
             .args(["run", &url, "--checks", "all"])
             .args(["--exclude-checks", "positive_data_acceptance"])
