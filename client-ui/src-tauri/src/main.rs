@@ -14,12 +14,12 @@ fn main() {
     let result = tauri::Builder::default()
         .manage(state)
         .invoke_handler(tauri::generate_handler![
-            commands::data_dir_state,
-            commands::init_machine,
-            commands::login,
-            commands::logout,
-            commands::home_facts,
-            commands::freeze_status,
+            commands::session::data_dir_state,
+            commands::session::init_machine,
+            commands::session::login,
+            commands::session::logout,
+            commands::session::home_facts,
+            commands::session::freeze_status,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

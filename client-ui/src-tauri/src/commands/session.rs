@@ -1,15 +1,14 @@
-//! The commands the front end invokes. Each calls one `enrol-client` function and converts
-//! its result; access rules, validation and audit all stay in the core.
+//! Commands before and around a session: first run, login, logout and the home summary.
 
-use enrol_client::Options;
 use enrol_client::freeze::FreezeFacts;
 use enrol_client::machine::{self, InitRequest};
 use enrol_client::session::Operator;
-use enrol_client::{Error, Session};
+use enrol_client::{Options, Session};
 use enrol_schema::settings::RegistrationSettings;
 use serde::Deserialize;
 use tauri::State;
 
+use super::{keep, with_session};
 use crate::error::CommandError;
 use crate::state::AppState;
 
@@ -87,19 +86,4 @@ pub fn home_facts(state: State<'_, AppState>) -> Result<FreezeFacts, CommandErro
 #[tauri::command]
 pub fn freeze_status(state: State<'_, AppState>) -> Result<(), CommandError> {
     with_session(&state, Session::check_not_frozen)
-}
-
-fn keep(state: &AppState, session: Session) -> Operator {
-    let operator = session.operator().clone();
-    *state.session() = Some(session);
-    operator
-}
-
-fn with_session<T>(
-    state: &AppState,
-    call: impl FnOnce(&mut Session) -> Result<T, Error>,
-) -> Result<T, CommandError> {
-    let mut slot = state.session();
-    let session = slot.as_mut().ok_or(Error::NoSession)?;
-    Ok(call(session)?)
 }

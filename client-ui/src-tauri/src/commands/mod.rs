@@ -1,0 +1,28 @@
+//! The commands the front end invokes, one module per screen. Each command calls one
+//! `enrol-client` function and converts its result; access rules, validation and audit all stay
+//! in the core.
+
+pub mod session;
+
+use enrol_client::session::Operator;
+use enrol_client::{Error, Session};
+
+use crate::error::CommandError;
+use crate::state::AppState;
+
+/// Keeps a new session as the app's session and returns who it belongs to.
+pub(crate) fn keep(state: &AppState, session: Session) -> Operator {
+    let operator = session.operator().clone();
+    *state.session() = Some(session);
+    operator
+}
+
+/// Runs `call` on the current session; `AUTH_NO_SESSION` when nobody is logged in.
+pub(crate) fn with_session<T>(
+    state: &AppState,
+    call: impl FnOnce(&mut Session) -> Result<T, Error>,
+) -> Result<T, CommandError> {
+    let mut slot = state.session();
+    let session = slot.as_mut().ok_or(Error::NoSession)?;
+    Ok(call(session)?)
+}
