@@ -23,6 +23,14 @@ pub enum AuditAction {
     OperatorAdded,
     OperatorActivated,
     OperatorDeactivated,
+    /// Name or roles changed by user sync.
+    OperatorUpdated,
+    /// A pending key slot was made from the server's verifier (user sync).
+    FirstLoginPrepared,
+    /// A first login could not be confirmed: the server was unreachable.
+    LoginNeedsServer,
+    /// A first login was refused by the server.
+    LoginRefusedByServer,
     PasswordChanged,
     Capture,
     RegistrationStarted,
@@ -34,6 +42,8 @@ pub enum AuditAction {
     PacketCreated,
     OrphanRemoved,
     TrustedKeyChanged,
+    /// A publication (schema, UI spec, master data, settings, certificate) was applied.
+    ConfigUpdated,
     Approved,
     Rejected,
     Exported,
@@ -53,6 +63,10 @@ impl AuditAction {
             AuditAction::OperatorAdded => "operator.added",
             AuditAction::OperatorActivated => "operator.activated",
             AuditAction::OperatorDeactivated => "operator.deactivated",
+            AuditAction::OperatorUpdated => "operator.updated",
+            AuditAction::FirstLoginPrepared => "operator.first_login_prepared",
+            AuditAction::LoginNeedsServer => "login.needs_server",
+            AuditAction::LoginRefusedByServer => "login.refused_by_server",
             AuditAction::PasswordChanged => "operator.password_changed",
             AuditAction::Capture => "registration.capture",
             AuditAction::RegistrationStarted => "registration.started",
@@ -64,6 +78,7 @@ impl AuditAction {
             AuditAction::PacketCreated => "packet.created",
             AuditAction::OrphanRemoved => "packet.orphan_removed",
             AuditAction::TrustedKeyChanged => "machine.trusted_key_changed",
+            AuditAction::ConfigUpdated => "machine.config_updated",
             AuditAction::Approved => "registration.approved",
             AuditAction::Rejected => "registration.rejected",
             AuditAction::Exported => "packet.exported",

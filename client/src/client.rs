@@ -1,5 +1,6 @@
 //! A data directory before anyone logs in: where its files are, and the two ways in — an
-//! operator's password (offline login against the key slot) or a session token.
+//! operator's password (offline login against the key slot, or a first login confirmed online)
+//! or a session token.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub struct Client {
 /// The result of checking a password against a slot, decided under the slots file lock.
 enum Attempt {
     Unlocked(DbKey),
+    /// A pending slot opened: the operator's first login, to be confirmed with the server.
+    FirstLogin(DbKey),
     Wrong,
     Locked(i64),
     Deactivated,
@@ -92,6 +95,9 @@ impl Client {
 
     /// Offline login: unwraps the database key from the operator's slot. Failures are counted
     /// in the slot; past the policy's limit the operator is locked for its lockout period.
+    /// An operator synced from the server logs in the same way the first time: their pending
+    /// slot opens, the server confirms (`Error::LoginNeedsServer` when it cannot be reached),
+    /// and a normal slot replaces it for offline logins from then on.
     pub fn login(&self, operator: &str, password: &str) -> Result<Session, Error> {
         crate::session::check_operator_id(operator)?;
         let now = self.now();
@@ -112,7 +118,11 @@ impl Client {
             }
             if let Some(key) = slot.unwrap(operator, password)? {
                 slot.failed_logins = 0;
-                return Ok(Attempt::Unlocked(key));
+                return Ok(if slot.pending {
+                    Attempt::FirstLogin(key)
+                } else {
+                    Attempt::Unlocked(key)
+                });
             }
             slot.failed_logins += 1;
             let locked_until = (slot.failed_logins >= policy.max_failures)
@@ -130,6 +140,9 @@ impl Client {
         })?;
         let key = match attempt {
             Attempt::Unlocked(key) => key,
+            Attempt::FirstLogin(key) => {
+                return crate::first_login::first_login(self, operator, password, key);
+            }
             Attempt::Wrong => return Err(Error::WrongPassword),
             Attempt::Deactivated => return Err(Error::Deactivated(operator.to_owned())),
             Attempt::Locked(until) => {

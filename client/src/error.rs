@@ -51,6 +51,20 @@ pub enum Error {
     Enrolment(String),
     #[error("cryptography failure: {0}")]
     Crypto(&'static str),
+    #[error("the sync server cannot be reached: {0}")]
+    ServerUnreachable(String),
+    #[error("the server refused ({code}): {message}")]
+    ServerRefused { code: String, message: String },
+    #[error("the server's answer cannot be used: {0}")]
+    ServerAnswer(String),
+    #[error(
+        "the onboarding code is unknown, used, expired or was tried too often: ask the administrator for a new one"
+    )]
+    OnboardingCodeInvalid,
+    #[error(
+        "a first login on this machine is confirmed with the sync server, which cannot be reached: connect the machine and try again"
+    )]
+    LoginNeedsServer,
     #[error(transparent)]
     Registration(#[from] crate::registration::RegistrationError),
     #[error("packet: {0}")]
@@ -83,6 +97,11 @@ impl Error {
             Error::Frozen(reason) => reason.code(),
             Error::Enrolment(_) => "ENROLMENT_FILE",
             Error::Crypto(_) => "CRYPTO",
+            Error::ServerUnreachable(_) => "SERVER_UNREACHABLE",
+            Error::ServerRefused { .. } => "SERVER_REFUSED",
+            Error::ServerAnswer(_) => "SERVER_ANSWER_INVALID",
+            Error::OnboardingCodeInvalid => "ONBOARDING_CODE_INVALID",
+            Error::LoginNeedsServer => "LOGIN_NEEDS_SERVER",
             Error::Registration(error) => error.code(),
             Error::Packet(error) => error.code(),
             Error::Sbi(error) => error.code(),

@@ -7,6 +7,7 @@ pub mod client;
 pub mod clock;
 pub mod drafts;
 pub mod error;
+mod first_login;
 pub mod freeze;
 pub mod fsio;
 pub mod machine;

@@ -1,6 +1,7 @@
 //! Machine identity: `init` creates the data directory, the database, the machine's RSA-2048
-//! signing key and the first supervisor — from flags or from a machine enrolment file — and the
-//! session accessors give the packet builder the key, the pipeline certificate and the ids.
+//! signing key and the first supervisor — from flags or from a machine enrolment file, which
+//! `onboard_online` obtains from the server with a one-time onboarding code — and the session
+//! accessors give the packet builder the key, the pipeline certificate and the ids.
 
 use std::fs;
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::path::Path;
 use argon2::PasswordVerifier;
 use enrol_schema::enrolment::MachineEnrolment;
 use enrol_schema::settings::RegistrationSettings;
+use enrol_schema::sync::{LoginRequest, OnboardRequest};
 use rsa::RsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
 use rusqlite::{OptionalExtension, params};
@@ -24,6 +26,8 @@ use crate::session::{
 };
 use crate::store::keyring::{AccessPolicy, Keyring, Slot};
 use crate::store::{DbKey, Store};
+use crate::sync::SyncError;
+use crate::sync::transport::post_unsigned;
 
 /// Trusted-key purposes.
 pub const PIPELINE_CERTIFICATE: &str = "pipeline_encryption_certificate";
@@ -92,6 +96,97 @@ pub fn verify_password(verifier: &str, password: &str) -> bool {
 /// failure: the database files are removed and the slots file, written last, is what marks a
 /// directory as initialised.
 pub fn init(dir: &Path, request: &InitRequest, options: Options) -> Result<Session, Error> {
+    check_request(dir, request, &options)?;
+    init_with_key(dir, request, new_machine_key()?, options)
+}
+
+/// What online onboarding needs: the server, the machine the administrator created there, the
+/// one-time code they gave, and the supervisor installing the machine.
+#[derive(Debug, Clone)]
+pub struct OnlineOnboarding {
+    /// The sync server's base URL (`http://host:port`).
+    pub server_url: String,
+    pub machine_id: String,
+    pub onboarding_code: String,
+    pub supervisor_id: String,
+    pub password: String,
+}
+
+/// Longest wait for the server's answer to onboarding (it checks a password with Argon2id).
+const ONBOARDING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Onboards a machine online: makes its RSA key, exchanges the onboarding code, the public key
+/// and the supervisor's password at `POST /v1/machines/onboard` for the machine's enrolment
+/// (server key, pipeline certificate, settings, centre, operators with their verifiers), then
+/// initialises `dir` from it as [`init`] does from an enrolment file. Returns the supervisor's
+/// session; `Session::sync` then brings the published configuration and the operators.
+pub fn onboard_online(
+    dir: &Path,
+    request: &OnlineOnboarding,
+    options: Options,
+) -> Result<Session, Error> {
+    if request.machine_id.len() != 5 || !request.machine_id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::invalid(
+            "machine id",
+            "use 5 digits (MOSIP RID layout)",
+        ));
+    }
+    if request.onboarding_code.trim().is_empty() {
+        return Err(Error::OnboardingCodeInvalid);
+    }
+    check_operator_id(&request.supervisor_id)?;
+    check_password(&request.password)?;
+    if Client::new(dir, options.clone()).keyring().exists() {
+        return Err(Error::AlreadyInitialised(dir.to_owned()));
+    }
+    let signing_key = new_machine_key()?;
+    let onboard = OnboardRequest {
+        machine_id: request.machine_id.clone(),
+        code: request.onboarding_code.clone(),
+        public_key_pem: crate::packet::public_key_pem(&signing_key.to_public_key())?,
+        supervisor: LoginRequest {
+            user_id: request.supervisor_id.clone(),
+            password: request.password.clone(),
+        },
+    };
+    let body = serde_json::to_vec(&onboard).map_err(|e| Error::ServerAnswer(e.to_string()))?;
+    let server_url = request.server_url.trim().trim_end_matches('/').to_owned();
+    let answer = post_unsigned(
+        &server_url,
+        "/v1/machines/onboard",
+        &body,
+        ONBOARDING_TIMEOUT,
+    )?;
+    if !answer.is_success() {
+        return Err(match answer.failure(options.clock.now()) {
+            SyncError::Refused { code, .. } if code == "OPERATOR_INACTIVE" => {
+                Error::Deactivated(request.supervisor_id.clone())
+            }
+            other => other.into(),
+        });
+    }
+    let mut enrolment = MachineEnrolment::from_json(&answer.body)
+        .map_err(|error| Error::ServerAnswer(error.to_string()))?;
+    if enrolment.machine_id != request.machine_id {
+        return Err(Error::ServerAnswer(format!(
+            "the enrolment is for machine {}",
+            enrolment.machine_id
+        )));
+    }
+    enrolment.server_url = Some(server_url);
+    let init_request =
+        InitRequest::from_enrolment(enrolment, &request.supervisor_id, request.password.clone())?;
+    check_request(dir, &init_request, &options)?;
+    init_with_key(dir, &init_request, signing_key, options)
+}
+
+fn new_machine_key() -> Result<RsaPrivateKey, Error> {
+    RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
+        .map_err(|_| Error::Crypto("RSA key generation failed"))
+}
+
+/// What [`init`] checks before it creates anything.
+fn check_request(dir: &Path, request: &InitRequest, options: &Options) -> Result<(), Error> {
     check_ids(request)?;
     check_operator_id(&request.supervisor_id)?;
     check_password(&request.password)?;
@@ -99,6 +194,18 @@ pub fn init(dir: &Path, request: &InitRequest, options: Options) -> Result<Sessi
         .settings
         .check()
         .map_err(|error| Error::invalid("settings", error.to_string()))?;
+    if Client::new(dir, options.clone()).keyring().exists() {
+        return Err(Error::AlreadyInitialised(dir.to_owned()));
+    }
+    Ok(())
+}
+
+fn init_with_key(
+    dir: &Path,
+    request: &InitRequest,
+    signing_key: RsaPrivateKey,
+    options: Options,
+) -> Result<Session, Error> {
     create_private_dir(dir)?;
     let client = Client::new(dir, options);
     if client.keyring().exists() {
@@ -106,8 +213,6 @@ pub fn init(dir: &Path, request: &InitRequest, options: Options) -> Result<Sessi
     }
     set_aside_orphaned_database(&client, client.now())?;
     let key = DbKey::generate()?;
-    let signing_key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
-        .map_err(|_| Error::Crypto("RSA key generation failed"))?;
     let slot = Slot::wrap(
         &request.supervisor_id,
         &request.password,
@@ -263,6 +368,18 @@ fn populate(
     Ok(store)
 }
 
+/// The machine key as stored (callers check who may use it).
+pub(crate) fn stored_signing_key(store: &Store) -> Result<RsaPrivateKey, Error> {
+    let der: Vec<u8> =
+        store
+            .conn()
+            .query_row("SELECT signing_key_pkcs8 FROM machine", [], |row| {
+                row.get(0)
+            })?;
+    RsaPrivateKey::from_pkcs8_der(&der)
+        .map_err(|_| Error::Crypto("the stored machine key is unreadable"))
+}
+
 fn enrolment_roles(enrolment: &MachineEnrolment, id: &str) -> Result<Vec<Role>, Error> {
     let listed = enrolment
         .operators
@@ -324,14 +441,7 @@ impl Session {
     /// sync requests.
     pub fn machine_signing_key(&mut self) -> Result<RsaPrivateKey, Error> {
         self.authorize_any(&[Action::Register, Action::Sync])?;
-        let der: Vec<u8> =
-            self.store()
-                .conn()
-                .query_row("SELECT signing_key_pkcs8 FROM machine", [], |row| {
-                    row.get(0)
-                })?;
-        RsaPrivateKey::from_pkcs8_der(&der)
-            .map_err(|_| Error::Crypto("the stored machine key is unreadable"))
+        stored_signing_key(self.store())
     }
 
     /// A trusted key or certificate by purpose ([`PIPELINE_CERTIFICATE`], [`RECEIPT_SIGNING_KEY`]).

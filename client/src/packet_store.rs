@@ -305,10 +305,11 @@ impl Session {
         let conn = self.store().conn();
         let machine_created: i64 =
             conn.query_row("SELECT created_at FROM machine", [], |row| row.get(0))?;
-        let last_sync: Option<i64> =
-            conn.query_row("SELECT max(last_success_at) FROM sync_state", [], |row| {
-                row.get(0)
-            })?;
+        let last_sync: Option<i64> = conn.query_row(
+            "SELECT max(last_success_at) FROM sync_state WHERE job = 'packets'",
+            [],
+            |row| row.get(0),
+        )?;
         let (pending, oldest_pending): (u32, Option<i64>) = conn.query_row(
             "SELECT count(*), min(created_at) FROM packets WHERE approval = 'pending'",
             [],

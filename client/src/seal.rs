@@ -101,14 +101,20 @@ impl KdfParams {
         p: 1,
     };
 
-    fn is_at_least_floor(&self) -> bool {
-        self.m_kib >= Self::FLOOR.m_kib && self.t >= Self::FLOOR.t && self.p >= Self::FLOOR.p
+    /// Whether a key may be derived at this cost: at least [`KdfParams::FLOOR`], at most 4 GiB
+    /// and 64 passes.
+    pub fn is_usable(&self) -> bool {
+        self.m_kib >= Self::FLOOR.m_kib
+            && self.t >= Self::FLOOR.t
+            && self.p >= Self::FLOOR.p
+            && self.m_kib <= 4 * 1024 * 1024
+            && self.t <= 64
     }
 }
 
 /// Derives a 256-bit key from a password with Argon2id.
 pub fn derive_key(password: &str, salt: &[u8], params: KdfParams) -> Result<Secret, Error> {
-    if !params.is_at_least_floor() || params.m_kib > 4 * 1024 * 1024 || params.t > 64 {
+    if !params.is_usable() {
         return Err(Error::KeyringMalformed(
             "key-derivation parameters out of range".into(),
         ));
@@ -125,6 +131,42 @@ pub fn derive_key(password: &str, salt: &[u8], params: KdfParams) -> Result<Secr
         .hash_password_into(password.as_bytes(), salt, out.as_mut())
         .map_err(|_| Error::Crypto("key derivation failed"))?;
     Ok(out)
+}
+
+/// What a key can be derived from in an Argon2id PHC password verifier
+/// (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`): its cost, its salt, and its 32-byte hash, which
+/// equals `derive_key(password, salt, kdf)` for the right password.
+pub struct Argon2idVerifier {
+    pub kdf: KdfParams,
+    pub salt: Vec<u8>,
+    pub hash: Secret,
+}
+
+impl Argon2idVerifier {
+    /// The parts of `phc`; `None` unless it is Argon2id version 19 with a 32-byte hash and a
+    /// usable cost.
+    pub fn parse(phc: &str) -> Option<Argon2idVerifier> {
+        let hash = argon2::PasswordHash::new(phc).ok()?;
+        if hash.algorithm != argon2::Algorithm::Argon2id.ident()
+            || hash.version != Some(argon2::Version::V0x13.into())
+        {
+            return None;
+        }
+        let params = argon2::Params::try_from(&hash).ok()?;
+        let kdf = KdfParams {
+            m_kib: params.m_cost(),
+            t: params.t_cost(),
+            p: params.p_cost(),
+        };
+        let mut buffer = [0u8; 64];
+        let salt = hash.salt?.decode_b64(&mut buffer).ok()?.to_vec();
+        let bytes: [u8; 32] = hash.hash?.as_bytes().try_into().ok()?;
+        kdf.is_usable().then(|| Argon2idVerifier {
+            kdf,
+            salt,
+            hash: Zeroizing::new(bytes),
+        })
+    }
 }
 
 /// SHA-256 of `parts`, each length-prefixed so that field boundaries cannot shift.
@@ -171,6 +213,36 @@ mod tests {
         assert!(open(&other, b"slot:alice", &sealed).is_none());
         assert!(open(&key, b"slot:bob", &sealed).is_none());
         assert!(open(&key, b"slot:alice", &sealed[..10]).is_none());
+    }
+
+    /// A verifier made by the `argon2` crate (as the server makes them) yields the key
+    /// `derive_key` derives from the same password, salt and cost.
+    #[test]
+    fn verifier_hash_is_the_derived_key() {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::generate(&mut rand_core::OsRng);
+        let params = argon2::Params::new(8 * 1024, 2, 1, None).unwrap();
+        let phc = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        let verifier = Argon2idVerifier::parse(&phc).unwrap();
+        assert_eq!(
+            verifier.kdf,
+            KdfParams {
+                m_kib: 8 * 1024,
+                t: 2,
+                p: 1
+            }
+        );
+        let derived = derive_key("correct horse", &verifier.salt, verifier.kdf).unwrap();
+        assert_eq!(*derived, *verifier.hash);
+        let wrong = derive_key("wrong horse", &verifier.salt, verifier.kdf).unwrap();
+        assert_ne!(*wrong, *verifier.hash);
+        let cheap = phc.replace("m=8192", "m=1024");
+        assert!(Argon2idVerifier::parse(&cheap).is_none(), "below the floor");
+        assert!(Argon2idVerifier::parse(&phc.replace("argon2id", "argon2i")).is_none());
+        assert!(Argon2idVerifier::parse("not a verifier").is_none());
     }
 
     #[test]

@@ -80,6 +80,21 @@ impl Session {
         self.token_id = Some(id);
     }
 
+    /// Takes settings received from the server: the session's copy, and the lockout and idle
+    /// policy that the slots file keeps for logins (the store already holds them).
+    pub(crate) fn adopt_settings(&mut self, settings: RegistrationSettings) -> Result<(), Error> {
+        self.client.keyring().update(|keyring| {
+            keyring.policy = crate::store::keyring::AccessPolicy {
+                max_failures: settings.login_lockout.max_failures,
+                lockout_minutes: settings.login_lockout.lockout_minutes,
+                idle_timeout_secs: settings.idle.timeout_secs,
+            };
+            Ok(())
+        })?;
+        self.settings = settings;
+        Ok(())
+    }
+
     /// Checks that the session is still live and that the operator may perform `action`; every
     /// core function calls this first.
     pub fn authorize(&mut self, action: Action) -> Result<(), Error> {
@@ -190,7 +205,7 @@ impl Session {
         let now = self.client.now();
         let days = i64::from(self.settings().retention.audit_days);
         let last_sync: Option<i64> = self.store.conn().query_row(
-            "SELECT max(last_success_at) FROM sync_state",
+            "SELECT max(last_success_at) FROM sync_state WHERE job = 'packets'",
             [],
             |row| row.get(0),
         )?;
@@ -321,6 +336,12 @@ impl HeadOf for Option<AuditHead> {
 impl<T> HeadOf for (T, AuditHead) {
     fn head(&self) -> Option<AuditHead> {
         Some(self.1)
+    }
+}
+
+impl<T> HeadOf for (T, Option<AuditHead>) {
+    fn head(&self) -> Option<AuditHead> {
+        self.1
     }
 }
 

@@ -3,6 +3,7 @@
 //! proxy), idempotent re-sync, forged receipts refused, clock skew reported, retention.
 
 mod kit;
+mod server;
 mod support;
 
 use std::io::{Read, Write};
@@ -15,92 +16,20 @@ use enrol_client::roles::Role;
 use enrol_client::sync::{SyncError, SyncOptions, SyncReport};
 use enrol_client::{Client, Options, Session};
 use enrol_schema::sync::PacketState;
-use enrol_sync::admin::{self, MachineRegistration};
-use enrol_sync::config::Config;
-use enrol_sync::store::Centre;
 use kit::{ATTRIBUTES, Kit, SUPERVISOR, SUPERVISOR_PASSWORD, strs};
 use rsa::pkcs8::DecodePublicKey;
+use server::Server;
 
-/// The sync server on a loopback port, stopped when dropped.
-struct Server {
-    addr: SocketAddr,
-    state: enrol_sync::AppState,
-    runtime: tokio::runtime::Runtime,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// Starts a server that knows the kit's centre and machine (approved, with its key).
-    fn start(kit: &Kit) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = Config {
-            data_dir: dir.path().to_owned(),
-            admin_token: Some("admin-token-for-tests".into()),
-            ..Config::default()
-        };
-        let state = runtime.block_on(enrol_sync::App::open(config)).unwrap();
-        let spki = supervisor(kit).machine().unwrap().public_key_spki;
-        let public_key = rsa::RsaPublicKey::from_public_key_der(&spki).unwrap();
-        runtime.block_on(async {
-            admin::put_centre(
-                &state.store,
-                &Centre {
-                    id: "10001".into(),
-                    name: "Centre Mehdia".into(),
-                    active: true,
-                },
-            )
-            .await
-            .unwrap();
-            admin::register_machine(
-                &state.store,
-                &MachineRegistration {
-                    id: "10011".into(),
-                    centre_id: "10001".into(),
-                    name: "kit".into(),
-                    public_key_pem: enrol_client::packet::public_key_pem(&public_key).unwrap(),
-                    approve: true,
-                },
-            )
-            .await
-            .unwrap();
-        });
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(enrol_sync::serve(listener, state.clone(), async move {
-            let _ = stopped.await;
-        }));
-        Server {
-            addr,
-            state,
-            runtime,
-            _stop: stop,
-            _dir: dir,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn key_pem(&self) -> String {
-        self.state.key.public_key_pem()
-    }
-
-    fn set_state(&self, rid: &str, state: PacketState) {
-        self.runtime
-            .block_on(admin::set_packet_state(&self.state.store, rid, state))
-            .unwrap();
-    }
+/// A server that knows the kit's machine (approved, with its key).
+fn start_for(kit: &Kit) -> Server {
+    let server = Server::start();
+    let spki = supervisor(kit).machine().unwrap().public_key_spki;
+    let public_key = rsa::RsaPublicKey::from_public_key_der(&spki).unwrap();
+    server.register_machine(
+        "10011",
+        Some(enrol_client::packet::public_key_pem(&public_key).unwrap()),
+    );
+    server
 }
 
 /// A loopback proxy to `target` whose first `cuts` connections are closed after `budget` bytes
@@ -235,7 +164,7 @@ fn check(session: &mut Session, expected: &[(&str, &str, Option<&str>)]) {
 #[test]
 fn packets_sync_with_verified_receipts_resume_and_are_idempotent() {
     let (kit, rids) = approved_packets(3);
-    let server = Server::start(&kit);
+    let server = start_for(&kit);
     let mut session = supervisor(&kit);
 
     // Without the server's key nothing is sent: receipts could not be checked.
@@ -291,7 +220,7 @@ fn packets_sync_with_verified_receipts_resume_and_are_idempotent() {
 
     // Fresh packets through the cutting proxy resume mid-file, not from zero.
     let (kit2, rids2) = approved_packets(1);
-    let server2 = Server::start(&kit2);
+    let server2 = start_for(&kit2);
     let mut session2 = supervisor(&kit2);
     session2.trust_server_key(&server2.key_pem()).unwrap();
     let proxy2 = cutting_proxy(server2.addr, 2, 100_000);
@@ -329,7 +258,7 @@ fn packets_sync_with_verified_receipts_resume_and_are_idempotent() {
 #[test]
 fn clock_skew_is_reported_with_a_clear_code() {
     let (kit, rids) = approved_packets(1);
-    let server = Server::start(&kit);
+    let server = start_for(&kit);
     supervisor(&kit)
         .trust_server_key(&server.key_pem())
         .unwrap();
@@ -367,7 +296,7 @@ fn clock_skew_is_reported_with_a_clear_code() {
 fn a_successful_sync_restarts_the_offline_limit_and_lets_audit_retention_run() {
     const DAY: i64 = 86_400;
     let (kit, _) = approved_packets(1);
-    let server = Server::start(&kit);
+    let server = start_for(&kit);
     // The sync runs two seconds ahead (well inside the server's clock window), so every entry
     // made so far is older than it at the log's one-second precision.
     let mut session = supervisor_at(&kit, 2);
@@ -404,7 +333,6 @@ fn a_successful_sync_restarts_the_offline_limit_and_lets_audit_retention_run() {
 /// The server's import of the bundle in `folder`.
 fn import(server: &Server, folder: &std::path::Path) -> enrol_sync::bundle::ImportReport {
     server
-        .runtime
         .block_on(enrol_sync::bundle::import(&server.state, folder))
         .unwrap()
 }
@@ -417,7 +345,7 @@ fn sorted(mut rids: Vec<String>) -> Vec<String> {
 #[test]
 fn a_sneakernet_round_trip_delivers_each_packet_once_with_receipts_back() {
     let (kit, rids) = approved_packets(2);
-    let server = Server::start(&kit);
+    let server = start_for(&kit);
     supervisor(&kit)
         .trust_server_key(&server.key_pem())
         .unwrap();
@@ -442,7 +370,6 @@ fn a_sneakernet_round_trip_delivers_each_packet_once_with_receipts_back() {
     let mut session = supervisor(&kit);
     for rid in &rids {
         let record = server
-            .runtime
             .block_on(server.state.store.packet(rid))
             .unwrap()
             .expect("stored");
@@ -476,7 +403,7 @@ fn a_sneakernet_round_trip_delivers_each_packet_once_with_receipts_back() {
 #[test]
 fn a_tampered_bundle_is_refused_and_stores_nothing() {
     let (kit, rids) = approved_packets(2);
-    let server = Server::start(&kit);
+    let server = start_for(&kit);
     let drive = tempfile::tempdir().unwrap();
     let folder = drive.path().display().to_string();
     let exported = kit.check(&["export", "--to", &folder], "", Ok(()));
@@ -497,7 +424,6 @@ fn a_tampered_bundle_is_refused_and_stores_nothing() {
     assert_eq!(report.refused[0].1, "PACKET_HASH_MISMATCH");
     assert_eq!(report.received, [rids[1].clone()]);
     let stored = server
-        .runtime
         .block_on(server.state.store.packet(&rids[0]))
         .unwrap();
     assert!(stored.is_none(), "nothing of the tampered packet is kept");
@@ -511,7 +437,6 @@ fn a_tampered_bundle_is_refused_and_stores_nothing() {
     )
     .unwrap();
     let error = server
-        .runtime
         .block_on(enrol_sync::bundle::import(&server.state, drive.path()))
         .unwrap_err();
     assert_eq!(error.code, "BUNDLE_SIGNATURE_INVALID");

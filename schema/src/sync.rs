@@ -184,14 +184,76 @@ pub struct Operator {
     /// `operator`, `supervisor`, `administrator`.
     pub roles: Vec<String>,
     pub active: bool,
+    /// Argon2id PHC verifier of the operator's password, for active operators in the centre's
+    /// list only (a machine prepares the operator's first login from it); never in a login answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_verifier: Option<String>,
 }
 
-/// Answer to `GET /v1/operators`: every operator of the calling machine's centre.
+/// Version tag of the operator list's canonical signing form.
+pub const OPERATOR_LIST_VERSION: &str = "enrol-operators-1";
+
+/// Answer to `GET /v1/operators`: every operator of the calling machine's centre, signed by the
+/// server for that machine at `issued_at`, so the machine can refuse a forged or replayed list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OperatorList {
+    /// The machine the list was issued to.
+    pub machine_id: String,
+    pub centre_id: String,
+    /// RFC 3339 UTC; a machine refuses a list issued before the last one it applied.
+    pub issued_at: String,
     pub operators: Vec<Operator>,
+    /// URL-safe base64 (no padding) Ed25519 signature by the server key over
+    /// [`OperatorList::signing_bytes`].
+    pub signature: String,
+}
+
+impl OperatorList {
+    /// The exact bytes the server signs: a header, then one JSON array per operator (JSON
+    /// strings escape line breaks, so no field can forge a line).
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut text = format!(
+            "{OPERATOR_LIST_VERSION}\n{}\n{}\n{}\n",
+            self.machine_id, self.centre_id, self.issued_at
+        );
+        for op in &self.operators {
+            let fields = (
+                &op.user_id,
+                &op.name,
+                &op.centre_id,
+                &op.roles,
+                op.active,
+                &op.password_verifier,
+            );
+            text.push_str(&serde_json::to_string(&fields).unwrap_or_default());
+            text.push('\n');
+        }
+        text.into_bytes()
+    }
+}
+
+/// Body of `POST /v1/machines/onboard`: a machine created by an administrator presents the
+/// one-time onboarding code it was given, its new public key and its first supervisor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OnboardRequest {
+    /// 5-digit machine id.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{5}$"))]
+    pub machine_id: String,
+    /// The onboarding code (case and dashes are ignored).
+    #[cfg_attr(feature = "openapi", schema(pattern = "\\S"))]
+    pub code: String,
+    /// The machine's RSA public key, PEM (SPKI or PKCS#1), 2048 to 4096 bits.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "-----BEGIN (RSA )?PUBLIC KEY-----")
+    )]
+    pub public_key_pem: String,
+    /// The supervisor or administrator installing the machine.
+    pub supervisor: LoginRequest,
 }
 
 /// Version tag of a publication's canonical signing form.
@@ -269,6 +331,46 @@ mod tests {
             signing_string("POST", "/v1/packets", "ab", "t", "n", "10078"),
         ] {
             assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn operator_list_signing_bytes_bind_every_field() {
+        let operator = Operator {
+            user_id: "asha".into(),
+            name: "Asha\nbob".into(),
+            centre_id: "10001".into(),
+            roles: vec!["operator".into()],
+            active: true,
+            password_verifier: Some("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA".into()),
+        };
+        let list = OperatorList {
+            machine_id: "10011".into(),
+            centre_id: "10001".into(),
+            issued_at: "2026-11-28T12:00:00Z".into(),
+            operators: vec![operator],
+            signature: String::new(),
+        };
+        let base = list.signing_bytes();
+        let text = String::from_utf8(base.clone()).unwrap();
+        assert_eq!(
+            text.lines().count(),
+            5,
+            "a line break in a name stays escaped"
+        );
+        let changes: [fn(&mut OperatorList); 7] = [
+            |l| l.machine_id = "10012".into(),
+            |l| l.issued_at = "2026-11-28T12:00:01Z".into(),
+            |l| l.operators[0].user_id = "asha2".into(),
+            |l| l.operators[0].roles.push("supervisor".into()),
+            |l| l.operators[0].active = false,
+            |l| l.operators[0].password_verifier = None,
+            |l| l.operators.clear(),
+        ];
+        for change in changes {
+            let mut other = list.clone();
+            change(&mut other);
+            assert_ne!(other.signing_bytes(), base);
         }
     }
 }

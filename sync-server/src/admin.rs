@@ -141,10 +141,12 @@ pub struct MachineRegistration {
     pub centre_id: String,
     #[schema(pattern = "\\S")]
     pub name: String,
-    /// RSA public key, PEM (SPKI or PKCS#1), 2048 to 4096 bits.
+    /// RSA public key, PEM (SPKI or PKCS#1), 2048 to 4096 bits. Left out for a machine that
+    /// will onboard online with an onboarding code (it then brings its key).
+    #[serde(default)]
     #[schema(pattern = "-----BEGIN (RSA )?PUBLIC KEY-----")]
-    pub public_key_pem: String,
-    /// Approve at once instead of leaving the machine pending.
+    pub public_key_pem: Option<String>,
+    /// Approve at once instead of leaving the machine pending (needs the public key).
     #[serde(default)]
     pub approve: bool,
 }
@@ -158,6 +160,7 @@ pub struct MachineView {
     pub name: String,
     /// `PENDING`, `ACTIVE` or `INACTIVE`.
     pub status: String,
+    /// Empty until a machine registered without a key has onboarded.
     pub public_key_pem: String,
 }
 
@@ -173,13 +176,25 @@ impl From<Machine> for MachineView {
     }
 }
 
-/// Registers a machine with its public key (pending unless `approve`).
+/// Registers a machine, with its public key (pending unless `approve`) or without one (pending
+/// until it onboards online with a code from [`crate::onboarding::issue_code`]).
 pub async fn register_machine(store: &Store, reg: &MachineRegistration) -> Result<(), AdminError> {
     if !is_short_id(&reg.id) {
         return Err(AdminError::BadId("a machine id"));
     }
     non_empty(&reg.name, "the machine name")?;
-    MachineKey::from_pem(&reg.public_key_pem).map_err(AdminError::BadKey)?;
+    let public_key_pem = match &reg.public_key_pem {
+        Some(pem) => {
+            MachineKey::from_pem(pem).map_err(AdminError::BadKey)?;
+            pem.trim().to_owned() + "\n"
+        }
+        None if reg.approve => {
+            return Err(AdminError::Empty(
+                "the public key of a machine approved at once",
+            ));
+        }
+        None => String::new(),
+    };
     if store.centre(&reg.centre_id).await?.is_none() {
         return Err(AdminError::NoCentre(reg.centre_id.clone()));
     }
@@ -187,7 +202,7 @@ pub async fn register_machine(store: &Store, reg: &MachineRegistration) -> Resul
         id: reg.id.clone(),
         centre_id: reg.centre_id.clone(),
         name: reg.name.clone(),
-        public_key_pem: reg.public_key_pem.trim().to_owned() + "\n",
+        public_key_pem,
         status: if reg.approve {
             MachineStatus::Active
         } else {
@@ -575,6 +590,18 @@ pub(crate) async fn report_state(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/admin/v1/machines/{id}/onboarding-code", tag = "admin", params(("id" = crate::openapi::ShortId, Path, description = "5-digit machine id")), responses((status = 201, description = "a new single-use code, valid 24 hours, replacing any earlier one (shown once)", body = crate::onboarding::IssuedCode), (status = 404, description = "MACHINE_UNKNOWN", body = ErrorBody)))]
+pub(crate) async fn onboarding_code_http(
+    _: Admin,
+    State(state): State<AppState>,
+    PathParam(id): PathParam,
+) -> Result<(StatusCode, axum::Json<crate::onboarding::IssuedCode>), AppError> {
+    let issued =
+        crate::onboarding::issue_code(&state.store, &id, crate::onboarding::DEFAULT_VALIDITY_SECS)
+            .await?;
+    Ok((StatusCode::CREATED, axum::Json(issued)))
+}
+
 /// Query of the enrolment export.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -611,6 +638,10 @@ pub fn routes() -> Router<AppState> {
             get(list_machines).post(register_machine_http),
         )
         .route("/admin/v1/machines/{id}/approve", post(approve_machine))
+        .route(
+            "/admin/v1/machines/{id}/onboarding-code",
+            post(onboarding_code_http),
+        )
         .route(
             "/admin/v1/machines/{id}/enrolment",
             get(export_enrolment_http),

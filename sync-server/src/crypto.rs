@@ -156,12 +156,20 @@ impl MachineKey {
     }
 }
 
+/// Argon2id cost of operator password verifiers: the client's key-slot cost (64 MiB, one pass,
+/// one lane), because a machine wraps an operator's first-login key slot under the verifier's
+/// salt and cost; a lower cost here would make that slot cheaper to guess than the others.
+pub const PASSWORD_COST_KIB: u32 = 64 * 1024;
+
 /// An Argon2id hash (PHC string) of an operator password.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    let params = argon2::Params::new(PASSWORD_COST_KIB, 1, 1, None)?;
+    Ok(
+        Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password(password.as_bytes(), &salt)?
+            .to_string(),
+    )
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
@@ -207,7 +215,7 @@ mod tests {
     #[test]
     fn passwords_hash_with_argon2id() {
         let phc = hash_password("correct horse").unwrap();
-        assert!(phc.starts_with("$argon2id$"));
+        assert!(phc.starts_with("$argon2id$v=19$m=65536,t=1,p=1$"), "{phc}");
         assert!(verify_password("correct horse", &phc));
         assert!(!verify_password("wrong", &phc));
         assert!(!verify_password("correct horse", "not a hash"));

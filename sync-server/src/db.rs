@@ -127,10 +127,15 @@ pub trait Sql: Send + Sync {
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_pipeline.sql")),
+    (3, include_str!("../migrations/sqlite/0003_onboarding.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_pipeline.sql")),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_onboarding.sql"),
+    ),
 ];
 
 /// Connections kept open to the SQLite database for reading; writes go through one more, so

@@ -1,4 +1,4 @@
-//! Enrol's sync server: machine onboarding, master data, packet intake with signed receipts, status, pipeline feed.
+//! Enrol's sync server: machine onboarding (online with a one-time code, or by enrolment file), master data, packet intake with signed receipts, status, pipeline feed.
 //!
 //! [`App::open`] prepares storage from a [`Config`]; [`router`] builds the HTTP API over it;
 //! [`serve`] runs it on a listener until a shutdown future resolves.
@@ -16,6 +16,7 @@ pub mod error;
 pub mod intake;
 pub mod locks;
 pub mod metrics;
+pub mod onboarding;
 pub mod openapi;
 pub mod operators;
 pub mod packets;
@@ -202,6 +203,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/packets/{rid}/receipt", get(packets::get_receipt))
         .route("/v1/operators", get(operators::list))
         .route("/v1/operators/login", post(operators::login))
+        .route("/v1/machines/onboard", post(onboarding::onboard))
         .route("/v1/publications", get(publications::delta))
         .route("/v1/pipeline/feed", get(pipeline::feed))
         .route("/v1/pipeline/packets/{rid}", get(pipeline::download))

@@ -84,7 +84,8 @@ enum AdminCommand {
         #[arg(long)]
         inactive: bool,
     },
-    /// Register a machine with its RSA public key (PEM file).
+    /// Register a machine with its RSA public key (PEM file), or without one for a machine that
+    /// will onboard online with an onboarding code.
     RegisterMachine {
         id: String,
         #[arg(long)]
@@ -92,10 +93,18 @@ enum AdminCommand {
         #[arg(long)]
         name: String,
         #[arg(long)]
-        public_key: PathBuf,
-        /// Approve at once.
+        public_key: Option<PathBuf>,
+        /// Approve at once (needs --public-key).
         #[arg(long)]
         approve: bool,
+    },
+    /// Make a single-use onboarding code for a registered machine (printed once; replaces any
+    /// earlier code): `enrol init --onboarding-code` exchanges it for the machine's enrolment.
+    OnboardingCode {
+        machine_id: String,
+        /// Hours the code stays valid.
+        #[arg(long, default_value_t = 24)]
+        valid_hours: u32,
     },
     /// Approve a pending machine.
     ApproveMachine { id: String },
@@ -231,8 +240,12 @@ async fn run_admin(app: &App, command: AdminCommand) -> anyhow::Result<()> {
             public_key,
             approve,
         } => {
-            let public_key_pem = std::fs::read_to_string(&public_key)
-                .with_context(|| format!("reading {}", public_key.display()))?;
+            let public_key_pem = public_key
+                .map(|path| {
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))
+                })
+                .transpose()?;
             let reg = MachineRegistration {
                 id,
                 centre_id: centre,
@@ -241,6 +254,23 @@ async fn run_admin(app: &App, command: AdminCommand) -> anyhow::Result<()> {
                 approve,
             };
             admin::register_machine(store, &reg).await.map_err(fail)?;
+        }
+        AdminCommand::OnboardingCode {
+            machine_id,
+            valid_hours,
+        } => {
+            let issued = enrol_sync::onboarding::issue_code(
+                store,
+                &machine_id,
+                i64::from(valid_hours) * 3600,
+            )
+            .await
+            .map_err(fail)?;
+            eprintln!(
+                "onboarding code for machine {} (single use, valid until {}):",
+                issued.machine_id, issued.expires_at
+            );
+            println!("{}", issued.code);
         }
         AdminCommand::ApproveMachine { id } => {
             admin::set_machine_status(store, &id, MachineStatus::Active)

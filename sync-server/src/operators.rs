@@ -1,5 +1,6 @@
 //! Operators as machines see them: the first, online login (password checked here, roles
-//! returned) and the user list of the machine's centre.
+//! returned) and the user list of the machine's centre, signed by the server key and carrying
+//! the active operators' Argon2id verifiers (a machine prepares their first login from them).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,10 +8,12 @@ use enrol_schema::sync::{ErrorBody, LoginRequest, Operator, OperatorList};
 
 use crate::AppState;
 use crate::auth::SignedRequest;
+use crate::clock;
 use crate::crypto::verify_password;
 use crate::error::AppError;
 use crate::store::OperatorRecord;
 
+/// An operator without their verifier (a login answer).
 fn public(op: OperatorRecord) -> Operator {
     Operator {
         user_id: op.user_id,
@@ -18,6 +21,16 @@ fn public(op: OperatorRecord) -> Operator {
         centre_id: op.centre_id,
         roles: op.roles,
         active: op.active,
+        password_verifier: None,
+    }
+}
+
+/// An operator of the list: active ones with their verifier.
+fn listed(op: OperatorRecord) -> Operator {
+    let verifier = op.active.then(|| op.password_hash.clone());
+    Operator {
+        password_verifier: verifier,
+        ..public(op)
     }
 }
 
@@ -69,9 +82,9 @@ pub async fn login(
     Ok(axum::Json(public(op)))
 }
 
-/// `GET /v1/operators`: every operator of the calling machine's centre (no password hashes).
+/// `GET /v1/operators`: every operator of the calling machine's centre, signed for that machine.
 #[utoipa::path(get, path = "/v1/operators", tag = "machine",
-    responses((status = 200, description = "the operators of the machine's centre", body = OperatorList)))]
+    responses((status = 200, description = "the operators of the machine's centre, active ones with their Argon2id verifier, signed", body = OperatorList)))]
 pub async fn list(
     State(state): State<AppState>,
     req: SignedRequest,
@@ -80,7 +93,13 @@ pub async fn list(
         .store
         .operators_of_centre(&req.machine.centre_id)
         .await?;
-    Ok(axum::Json(OperatorList {
-        operators: operators.into_iter().map(public).collect(),
-    }))
+    let mut list = OperatorList {
+        machine_id: req.machine.id,
+        centre_id: req.machine.centre_id,
+        issued_at: clock::rfc3339_now(),
+        operators: operators.into_iter().map(listed).collect(),
+        signature: String::new(),
+    };
+    list.signature = state.key.sign(&list.signing_bytes());
+    Ok(axum::Json(list))
 }

@@ -66,6 +66,18 @@ pub struct Machine {
     pub status: MachineStatus,
 }
 
+/// A machine's onboarding code, as stored (only its digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnboardingCode {
+    pub machine_id: String,
+    /// Lowercase hex SHA-256 of the normalised code.
+    pub code_sha256: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub failures: i64,
+    pub used: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorRecord {
     pub user_id: String,
@@ -461,6 +473,104 @@ impl Store {
             machine_from,
         )
         .await
+    }
+
+    // --- onboarding codes
+
+    /// Sets machine `machine_id`'s onboarding code (its digest), replacing any earlier one with
+    /// its failures and use.
+    pub async fn put_onboarding_code(
+        &self,
+        machine_id: &str,
+        code_sha256: &str,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        self.db
+            .execute(
+                "INSERT INTO onboarding_codes (machine_id, code_sha256, expires_at, failures, used_by) \
+                 VALUES ($1, $2, $3, 0, NULL) ON CONFLICT (machine_id) DO UPDATE SET \
+                 code_sha256 = excluded.code_sha256, expires_at = excluded.expires_at, \
+                 failures = 0, used_by = NULL",
+                &[machine_id.into(), code_sha256.into(), expires_at.into()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn onboarding_code(&self, machine_id: &str) -> StoreResult<Option<OnboardingCode>> {
+        self.one(
+            "SELECT machine_id, code_sha256, expires_at, failures, used_by FROM onboarding_codes \
+             WHERE machine_id = $1",
+            &[machine_id.into()],
+            |row| {
+                Ok(OnboardingCode {
+                    machine_id: row.text(0)?,
+                    code_sha256: row.text(1)?,
+                    expires_at: row.int(2)?,
+                    failures: row.int(3)?,
+                    used: row.opt_text(4)?.is_some(),
+                })
+            },
+        )
+        .await
+    }
+
+    /// Counts a failed onboarding attempt against machine `machine_id`'s code.
+    pub async fn count_onboarding_failure(&self, machine_id: &str) -> StoreResult<()> {
+        self.db
+            .execute(
+                "UPDATE onboarding_codes SET failures = failures + 1 WHERE machine_id = $1",
+                &[machine_id.into()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Uses machine `machine_id`'s code — when it is still the one with digest `code_sha256`,
+    /// unused, unexpired at `now` and under `max_failures` — and in the same transaction binds
+    /// `public_key_pem` to the machine and activates it. False when the code could not be used
+    /// (another attempt used it first).
+    pub async fn complete_onboarding(
+        &self,
+        machine_id: &str,
+        code_sha256: &str,
+        now: i64,
+        max_failures: i64,
+        public_key_pem: &str,
+    ) -> StoreResult<bool> {
+        let attempt = crate::crypto::random_token();
+        let results = self
+            .db
+            .transaction(&[
+                (
+                    "UPDATE onboarding_codes SET used_by = $3 WHERE machine_id = $1 \
+                     AND code_sha256 = $2 AND used_by IS NULL AND expires_at > $4 \
+                     AND failures < $5 RETURNING machine_id",
+                    vec![
+                        machine_id.into(),
+                        code_sha256.into(),
+                        attempt.as_str().into(),
+                        now.into(),
+                        max_failures.into(),
+                    ],
+                ),
+                (
+                    "UPDATE machines SET public_key_pem = $2, status = 'ACTIVE' WHERE id = $1 \
+                     AND EXISTS (SELECT 1 FROM onboarding_codes c \
+                     WHERE c.machine_id = $1 AND c.used_by = $3)",
+                    vec![
+                        machine_id.into(),
+                        public_key_pem.into(),
+                        attempt.as_str().into(),
+                    ],
+                ),
+                (
+                    RECORD_MACHINE_STANDING,
+                    vec![machine_id.into(), crate::clock::rfc3339_now().into()],
+                ),
+            ])
+            .await?;
+        Ok(!results[0].is_empty())
     }
 
     // --- operators

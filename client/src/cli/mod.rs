@@ -38,7 +38,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Initialise a data directory: database, machine key, first supervisor
+    /// Initialise a data directory: database, machine key, first supervisor (or onboard online)
     Init(init::InitArgs),
     /// Manage operators (supervisors and administrators)
     #[command(subcommand)]
@@ -66,7 +66,8 @@ pub enum Command {
     /// Identity schemas, UI specs and record validation.
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
-    /// Send approved packets to the server, poll their statuses, apply retention
+    /// Pull the published configuration and the centre's operators, send approved packets,
+    /// poll their statuses, apply retention
     Sync(sync::SyncArgs),
     /// Each packet's state: approval, upload, receipt, server status
     Status,

@@ -61,7 +61,8 @@ pub struct RegisterArgs {
     /// from the SBI devices found on 127.0.0.1
     #[arg(long)]
     capture: bool,
-    /// A device-provider CA certificate (PEM) trusted for --capture; repeatable
+    /// A device-provider CA certificate (PEM) trusted for --capture, besides those received by
+    /// sync; repeatable
     #[arg(long = "trusted-ca", value_name = "PEM")]
     trusted_ca: Vec<PathBuf>,
     /// Ports scanned for devices with --capture, FIRST-LAST
@@ -215,7 +216,10 @@ fn capture(
     }
     let mut captured = Vec::new();
     if args.capture {
-        let trusted = devices::trusted_cas(&args.trusted_ca)?;
+        let mut trusted = devices::trusted_cas(&args.trusted_ca)?;
+        for pem in session.device_cas()? {
+            trusted.add_pem(&pem)?;
+        }
         let found = devices::discover(args.ports, &trusted);
         captured = session.capture_from_devices(
             registration,

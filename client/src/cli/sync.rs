@@ -1,12 +1,13 @@
-//! `enrol sync` (send approved packets, poll statuses, apply retention), `enrol status` (each
-//! packet's true state), and the sneakernet pair `enrol export` / `enrol import-receipts`.
+//! `enrol sync` (publications, operators, then send approved packets, poll statuses, apply
+//! retention), `enrol status` (each packet's true state), and the sneakernet pair
+//! `enrol export` / `enrol import-receipts`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
-use enrol_client::sync::{Progress, SyncOptions};
+use enrol_client::sync::{FullSyncReport, Progress, SyncOptions};
 
 use super::Context;
 
@@ -43,18 +44,19 @@ pub fn sync(context: &Context, args: SyncArgs) -> anyhow::Result<()> {
             let _ = std::io::stderr().flush();
         }
     };
-    let report = session.sync_packets(&options, &mut progress)?;
+    let full = session.sync(&options, &mut progress)?;
+    let report = &full.packets;
     let failed = report.packets.iter().filter(|p| p.error.is_some()).count();
-    context.print(&report, || {
-        let mut lines: Vec<String> = report
+    context.print(&full, || {
+        let mut lines: Vec<String> = changes(&full);
+        lines.extend(report
             .packets
             .iter()
             .filter_map(|p| {
                 p.error
                     .as_ref()
                     .map(|(code, message)| format!("{}: {message} [{code}]", p.rid))
-            })
-            .collect();
+            }));
         lines.push(format!(
             "{} packet(s) received, {failed} left for the next sync, {} status change(s), {} file(s) removed",
             report.packets.len() - failed,
@@ -67,6 +69,41 @@ pub fn sync(context: &Context, args: SyncArgs) -> anyhow::Result<()> {
         anyhow::bail!("{failed} packet(s) could not be sent");
     }
     Ok(())
+}
+
+/// What the publications and the operator list changed, one line each.
+fn changes(full: &FullSyncReport) -> Vec<String> {
+    let mut lines: Vec<String> = full
+        .publications
+        .changes
+        .iter()
+        .map(|change| match &change.skipped {
+            None => format!(
+                "applied {} {} version {}",
+                change.kind, change.name, change.version
+            ),
+            Some(reason) => format!(
+                "skipped {} {} version {}: {reason}",
+                change.kind, change.name, change.version
+            ),
+        })
+        .collect();
+    let operators = &full.operators;
+    for (what, ids) in [
+        ("operator added (pending)", &operators.added),
+        ("operator updated", &operators.updated),
+        ("operator deactivated", &operators.deactivated),
+        ("first login ready", &operators.first_login_ready),
+    ] {
+        lines.extend(ids.iter().map(|id| format!("{what}: {id}")));
+    }
+    lines.extend(
+        operators
+            .skipped
+            .iter()
+            .map(|(id, reason)| format!("operator skipped: {id}: {reason}")),
+    );
+    lines
 }
 
 pub fn status(context: &Context) -> anyhow::Result<()> {

@@ -4,6 +4,10 @@
 //! be known while the database is still locked: failed-login counters and lockouts, the access
 //! policy, failed-login audit events waiting for the next unlock, and the audit head.
 //!
+//! A *pending* slot serves an operator synced from the server before their first login: the key
+//! is wrapped under their server verifier's hash, i.e. Argon2id of their password with the
+//! verifier's salt and cost, so only their password opens it, at the same guessing cost.
+//!
 //! Every change is a locked read-modify-write replaced atomically on disk.
 
 use std::collections::BTreeMap;
@@ -18,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditHead;
 use crate::error::Error;
 use crate::fsio::Disk;
-use crate::seal::{KdfParams, derive_key, open_secret, random_bytes, seal};
+use crate::seal::{Argon2idVerifier, KdfParams, derive_key, open_secret, random_bytes, seal};
 use crate::store::DbKey;
 
 /// The file format version.
@@ -64,6 +68,10 @@ pub struct Slot {
     pub deactivated: bool,
     pub failed_logins: u32,
     pub locked_until: Option<i64>,
+    /// A first-login slot made from the server's verifier; replaced by a normal slot at the
+    /// operator's first login.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 /// An audit event that happened while the database was locked.
@@ -121,7 +129,35 @@ impl Slot {
             deactivated: false,
             failed_logins: 0,
             locked_until: None,
+            pending: false,
         })
+    }
+
+    /// A first-login slot wrapping `key` for `operator` under their server `verifier`: its hash
+    /// is the Argon2id key of their password, so their first login opens it as a normal slot.
+    pub fn pending(
+        operator: &str,
+        verifier: &Argon2idVerifier,
+        key: &DbKey,
+    ) -> Result<Slot, Error> {
+        let wrapped = seal(&verifier.hash, &pending_context(operator), key.bytes())?;
+        Ok(Slot {
+            kdf: verifier.kdf,
+            salt: BASE64.encode(&verifier.salt),
+            wrapped_key: Some(BASE64.encode(wrapped)),
+            deactivated: false,
+            failed_logins: 0,
+            locked_until: None,
+            pending: true,
+        })
+    }
+
+    /// Whether this is the pending slot made from `verifier` (same salt and cost).
+    pub fn is_pending_for(&self, verifier: &Argon2idVerifier) -> bool {
+        self.pending
+            && self.wrapped_key.is_some()
+            && self.kdf == verifier.kdf
+            && self.salt == BASE64.encode(&verifier.salt)
     }
 
     /// The database key, when `password` is right. The operator id is bound to the sealed key,
@@ -137,12 +173,21 @@ impl Slot {
             .decode(wrapped)
             .map_err(|_| malformed("wrapped key"))?;
         let wrapping = derive_key(password, &salt, self.kdf)?;
-        Ok(open_secret(&wrapping, &slot_context(operator), &wrapped).map(DbKey::from_secret))
+        let context = if self.pending {
+            pending_context(operator)
+        } else {
+            slot_context(operator)
+        };
+        Ok(open_secret(&wrapping, &context, &wrapped).map(DbKey::from_secret))
     }
 }
 
 fn slot_context(operator: &str) -> Vec<u8> {
     format!("enrol-slot-v1:{operator}").into_bytes()
+}
+
+fn pending_context(operator: &str) -> Vec<u8> {
+    format!("enrol-pending-slot-v1:{operator}").into_bytes()
 }
 
 /// The slots file of one data directory.

@@ -17,7 +17,6 @@ use super::plan::{
     Event, FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, Phase, backoff_delay, next_chunk_size, verify_receipt,
 };
 use super::transport::{Answer, Transport, upload_checksum, upload_metadata};
-use crate::packet::MachineKey;
 use crate::roles::Action;
 use crate::session::Session;
 
@@ -95,15 +94,8 @@ impl Session {
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<SyncReport, SyncError> {
         self.authorize(Action::Sync)?;
-        let machine = self.machine()?;
-        let server = options
-            .server
-            .clone()
-            .or(machine.server_url)
-            .ok_or(SyncError::NoServer)?;
         let server_key = self.server_key()?;
-        let key = MachineKey::new(&self.machine_signing_key()?).map_err(crate::Error::from)?;
-        let transport = Transport::new(&server, &machine.machine_id, key, options.request_timeout);
+        let (transport, _) = self.transport(options)?;
         let mut report = SyncReport::default();
         for (signed, phase) in self.packets_to_send()? {
             let mut run = PacketRun {

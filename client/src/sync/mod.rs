@@ -1,19 +1,76 @@
-//! Packet sync with the centre's server: a per-packet state machine (pure, `plan`), its records
-//! in the store (`records`), machine-signed HTTP (`transport`) and the engine that drives them;
-//! and the sneakernet bundle for machines without a link (`bundle`).
+//! Sync with the centre's server: signed publications (`publications`) and the centre's
+//! operators (`operators`) first, then packets — a per-packet state machine (pure, `plan`), its
+//! records in the store (`records`), machine-signed HTTP (`transport`) and the engine that
+//! drives them; and the sneakernet bundle for machines without a link (`bundle`).
 
 mod bundle;
 mod engine;
+mod operators;
 mod plan;
+mod publications;
 mod records;
-mod transport;
+pub(crate) mod transport;
+
+use serde::Serialize;
 
 pub use bundle::{ExportReport, ReceiptsReport};
 pub use engine::{PacketOutcome, Progress, SyncOptions, SyncReport};
+pub use operators::OperatorReport;
 pub use plan::{
-    Event, Phase, backoff_delay, clock_skew, ed25519_key_from_pem, next_chunk_size, verify_receipt,
+    Event, Phase, backoff_delay, clock_skew, ed25519_key_from_pem, next_chunk_size, server_signed,
+    verify_receipt,
 };
+pub use publications::{PublicationChange, PublicationReport};
 pub use records::PacketSyncStatus;
+
+use crate::machine::MachineInfo;
+use crate::packet::MachineKey;
+use crate::session::Session;
+use transport::Transport;
+
+/// What `enrol sync` did: publications, operators, then packets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FullSyncReport {
+    pub publications: PublicationReport,
+    pub operators: OperatorReport,
+    #[serde(flatten)]
+    pub packets: SyncReport,
+}
+
+impl Session {
+    /// The whole sync: signed publications, then the centre's operators, then packets (each
+    /// step needs the one before to have succeeded).
+    pub fn sync(
+        &mut self,
+        options: &SyncOptions,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<FullSyncReport, SyncError> {
+        let publications = self.sync_publications(options)?;
+        let operators = self.sync_operators(options)?;
+        let packets = self.sync_packets(options, progress)?;
+        Ok(FullSyncReport {
+            publications,
+            operators,
+            packets,
+        })
+    }
+
+    /// The signed connection to the server (`options.server`, else the enrolled one).
+    pub(crate) fn transport(
+        &mut self,
+        options: &SyncOptions,
+    ) -> Result<(Transport, MachineInfo), SyncError> {
+        let machine = self.machine()?;
+        let server = options
+            .server
+            .clone()
+            .or_else(|| machine.server_url.clone())
+            .ok_or(SyncError::NoServer)?;
+        let key = MachineKey::new(&self.machine_signing_key()?).map_err(crate::Error::from)?;
+        let transport = Transport::new(&server, &machine.machine_id, key, options.request_timeout);
+        Ok((transport, machine))
+    }
+}
 
 /// Why a sync (or one packet's upload) failed; each has a stable code.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +94,8 @@ pub enum SyncError {
     Refused { code: String, message: String },
     #[error("invalid receipt: {0}")]
     ReceiptInvalid(String),
+    #[error("a {what} from the server is not authentic, nothing of it was applied: {reason}")]
+    Forged { what: &'static str, reason: String },
     #[error("unexpected answer from the server: {0}")]
     Protocol(String),
 }
@@ -53,6 +112,7 @@ impl SyncError {
             SyncError::Network(_) => "SYNC_NETWORK",
             SyncError::Refused { .. } => "SYNC_REFUSED",
             SyncError::ReceiptInvalid(_) => "SYNC_RECEIPT_INVALID",
+            SyncError::Forged { .. } => "SYNC_FORGED",
             SyncError::Protocol(_) => "SYNC_PROTOCOL",
         }
     }
@@ -60,5 +120,23 @@ impl SyncError {
     /// Whether trying again later may succeed without anyone changing anything.
     pub fn is_transient(&self) -> bool {
         matches!(self, SyncError::Network(_))
+    }
+}
+
+/// A sync failure met outside `enrol sync` (onboarding, a first login), as a client error.
+impl From<SyncError> for crate::Error {
+    fn from(error: SyncError) -> crate::Error {
+        use crate::Error;
+        match error {
+            SyncError::Store(error) => error,
+            SyncError::Network(message) => Error::ServerUnreachable(message),
+            SyncError::NoServer => Error::ServerUnreachable("no server address".into()),
+            SyncError::Refused { code, .. } if code == "ONBOARDING_CODE_INVALID" => {
+                Error::OnboardingCodeInvalid
+            }
+            SyncError::Refused { code, .. } if code == "LOGIN_FAILED" => Error::WrongPassword,
+            SyncError::Refused { code, message } => Error::ServerRefused { code, message },
+            other => Error::ServerAnswer(other.to_string()),
+        }
     }
 }

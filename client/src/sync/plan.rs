@@ -117,6 +117,19 @@ pub fn clock_skew(local_unix: i64, server_time: &str) -> Option<i64> {
     (skew.abs() > MAX_CLOCK_SKEW_SECS).then_some(skew)
 }
 
+/// Whether `signature` (URL-safe base64) is the server key's Ed25519 signature of `message`
+/// (receipts, publications, operator lists).
+pub fn server_signed(server_key: &[u8], message: &[u8], signature: &str) -> bool {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature.trim_end_matches('='))
+        .is_ok_and(|signature| {
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, server_key)
+                .verify(message, &signature)
+                .is_ok()
+        })
+}
+
 /// Checks a receipt: signed by the server key (Ed25519, 32 raw bytes) and naming exactly the
 /// packet of `manifest` (RID, packet id, machine, hash, size).
 pub fn verify_receipt(
@@ -124,13 +137,11 @@ pub fn verify_receipt(
     server_key: &[u8],
     manifest: &PacketManifest,
 ) -> Result<(), SyncError> {
-    use base64::Engine as _;
-    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(receipt.signature.trim_end_matches('='))
-        .map_err(|_| SyncError::ReceiptInvalid("the signature is not base64".into()))?;
-    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, server_key)
-        .verify(&receipt.signing_bytes(), &signature)
-        .map_err(|_| SyncError::ReceiptInvalid("the server's signature does not verify".into()))?;
+    if !server_signed(server_key, &receipt.signing_bytes(), &receipt.signature) {
+        return Err(SyncError::ReceiptInvalid(
+            "the server's signature does not verify".into(),
+        ));
+    }
     let mismatch = [
         ("rid", receipt.rid == manifest.rid),
         ("packet id", receipt.packet_id == manifest.packet_id),

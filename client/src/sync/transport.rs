@@ -1,6 +1,7 @@
 //! Machine-signed HTTP to the sync server (blocking `ureq`, plain HTTP on the centre's network):
 //! every request carries the machine id, a timestamp, a nonce and an RSA signature over
-//! `enrol_schema::sync::signing_string`.
+//! `enrol_schema::sync::signing_string`; only onboarding, before the machine's key is
+//! registered, posts unsigned.
 
 use std::time::Duration;
 
@@ -15,8 +16,8 @@ use super::plan::clock_skew;
 use crate::packet::MachineKey;
 use crate::packet::crypto::{base64_url, sign};
 
-/// Largest answer body read (JSON answers are small; packets only go up).
-const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest answer body read (a page of publications is the largest; packets only go up).
+const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
 
 /// One answer: status, the headers the engine reads, the body.
 #[derive(Debug)]
@@ -80,15 +81,32 @@ pub struct Transport {
     random: SystemRandom,
 }
 
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
+/// Sends an unsigned JSON `POST` (onboarding: the machine's key is not registered yet).
+pub fn post_unsigned(
+    base: &str,
+    path: &str,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<Answer, SyncError> {
+    let request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}{path}", base.trim_end_matches('/')))
+        .header("content-type", "application/json");
+    run(&agent(timeout), "POST", request, body)
+}
+
 impl Transport {
     pub fn new(base: &str, machine_id: &str, key: MachineKey, timeout: Duration) -> Transport {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .build()
-            .into();
         Transport {
-            agent,
+            agent: agent(timeout),
             base: base.trim_end_matches('/').to_owned(),
             machine_id: machine_id.to_owned(),
             key,
@@ -138,45 +156,55 @@ impl Transport {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        let outcome = if body.is_empty() && matches!(method, "GET" | "HEAD") {
-            request
-                .body(())
-                .map_err(|error| SyncError::Protocol(error.to_string()))
-                .map(|request| self.agent.run(request))?
-        } else {
-            request
-                .body(body)
-                .map_err(|error| SyncError::Protocol(error.to_string()))
-                .map(|request| self.agent.run(request))?
-        };
-        let mut response = outcome.map_err(|error| SyncError::Network(error.to_string()))?;
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| {
-                value
-                    .to_str()
-                    .ok()
-                    .map(|value| (name.as_str().to_owned(), value.to_owned()))
-            })
-            .collect();
-        let status = response.status().as_u16();
-        let body = if method == "HEAD" {
-            Vec::new()
-        } else {
-            response
-                .body_mut()
-                .with_config()
-                .limit(MAX_ANSWER_BYTES)
-                .read_to_vec()
-                .map_err(|error| SyncError::Network(error.to_string()))?
-        };
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        run(&self.agent, method, request, body)
     }
+}
+
+/// Runs one request and reads its answer (headers, and a bounded body).
+fn run(
+    agent: &ureq::Agent,
+    method: &str,
+    request: ureq::http::request::Builder,
+    body: &[u8],
+) -> Result<Answer, SyncError> {
+    let outcome = if body.is_empty() && matches!(method, "GET" | "HEAD") {
+        request
+            .body(())
+            .map_err(|error| SyncError::Protocol(error.to_string()))
+            .map(|request| agent.run(request))?
+    } else {
+        request
+            .body(body)
+            .map_err(|error| SyncError::Protocol(error.to_string()))
+            .map(|request| agent.run(request))?
+    };
+    let mut response = outcome.map_err(|error| SyncError::Network(error.to_string()))?;
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            value
+                .to_str()
+                .ok()
+                .map(|value| (name.as_str().to_owned(), value.to_owned()))
+        })
+        .collect();
+    let status = response.status().as_u16();
+    let body = if method == "HEAD" {
+        Vec::new()
+    } else {
+        response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_vec()
+            .map_err(|error| SyncError::Network(error.to_string()))?
+    };
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// tus's `Upload-Checksum` value for a body.

@@ -176,7 +176,7 @@ impl Server {
                     id: "10011".into(),
                     centre_id: "10001".into(),
                     name: "kit".into(),
-                    public_key_pem: public_key_pem(&public_key).unwrap(),
+                    public_key_pem: Some(public_key_pem(&public_key).unwrap()),
                     approve: true,
                 },
             )

@@ -88,6 +88,11 @@ export const fra: Catalogue = {
   "error.INVALID_INPUT": "Une valeur n'a pas été acceptée.",
   "error.ENROLMENT_FILE": "Le fichier d'enrôlement du poste est inutilisable.",
   "error.CRYPTO": "Une opération cryptographique a échoué. Contactez l'assistance.",
+  "error.SERVER_UNREACHABLE": "Le serveur de synchronisation est injoignable. Vérifiez le réseau et l'adresse du serveur, puis réessayez.",
+  "error.SERVER_REFUSED": "Le serveur de synchronisation a refusé la demande.",
+  "error.SERVER_ANSWER_INVALID": "La réponse du serveur de synchronisation est inutilisable. Contactez l'assistance.",
+  "error.ONBOARDING_CODE_INVALID": "Le code d'enrôlement est erroné, déjà utilisé ou expiré. Demandez-en un nouveau à l'administrateur.",
+  "error.LOGIN_NEEDS_SERVER": "Votre première connexion sur ce poste doit être confirmée par le serveur de synchronisation, qui est injoignable. Connectez le poste et réessayez.",
   "error.FREEZE_SYNC_OVERDUE": "Les nouveaux enregistrements sont bloqués : une synchronisation est en retard.",
   "error.FREEZE_PENDING_APPROVAL_COUNT":
     "Les nouveaux enregistrements sont bloqués : trop d'enregistrements attendent une approbation.",
