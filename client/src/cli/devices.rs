@@ -1,5 +1,5 @@
 //! `enrol devices`: scans 127.0.0.1 for SBI services and lists every device with its trust
-//! verdict.
+//! verdict; `--trust-providers PEM` stores the device-provider CAs the desktop app trusts.
 
 use std::path::PathBuf;
 
@@ -17,6 +17,10 @@ pub struct DevicesArgs {
     /// Ports to scan, FIRST-LAST
     #[arg(long, default_value = "4501-4600", value_parser = parse_ports)]
     pub ports: (u16, u16),
+    /// Store these device-provider CA certificates (PEM) as the ones this machine trusts, in
+    /// place of those stored before (supervisors; the desktop app captures with them)
+    #[arg(long = "trust-providers", value_name = "PEM", conflicts_with = "trusted_ca")]
+    pub trust_providers: Option<PathBuf>,
 }
 
 pub(super) fn parse_ports(text: &str) -> Result<(u16, u16), String> {
@@ -56,6 +60,14 @@ pub(super) fn discover((first, last): (u16, u16), trusted: &TrustedCas) -> sbi::
 }
 
 pub fn run(context: &Context, args: DevicesArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.trust_providers {
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let count = context.session()?.trust_device_providers(&pem)?;
+        return context.print(&serde_json::json!({ "trusted_device_providers": count }), || {
+            format!("{count} device-provider CA certificate(s) trusted")
+        });
+    }
     let trusted = trusted_cas(&args.trusted_ca)?;
     let found = discover(args.ports, &trusted);
     context.print(&found, || {

@@ -8,8 +8,11 @@ use enrol_schema::master_data::MasterData;
 use enrol_schema::packet::Process;
 use enrol_schema::settings::RegistrationSettings;
 use enrol_schema::ui_spec::{ProcessSpec, UiField};
-use enrol_schema::validate::Validator;
+use enrol_schema::validate::{Context, FieldState, ValidationError, Validator};
 use rusqlite::OptionalExtension;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::Date;
 
 use super::error::RegistrationError;
 use crate::error::Error;
@@ -106,6 +109,42 @@ impl Form {
         self.schema
             .field(id)
             .is_none_or(|field| !field.is_document() && !field.is_biometrics())
+    }
+}
+
+/// A form's state for a record being entered: which fields are shown and required (`visible`
+/// and `requiredOn` evaluated), the age group, and what is wrong with the demographics so far.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormCheck {
+    pub age_group: Option<String>,
+    pub fields: Vec<FieldState>,
+    /// Demographic fields only: documents and biometrics are judged at the preview.
+    pub errors: Vec<ValidationError>,
+}
+
+impl Form {
+    /// Evaluates the spec's rules and validators on `identity` as it stands, for a form to show
+    /// and hide fields and explain refusals while the operator types.
+    pub fn check(
+        &self,
+        identity: &Map<String, Value>,
+        selected_groups: &[String],
+        today: Date,
+    ) -> FormCheck {
+        let context = Context {
+            selected_groups,
+            ..Context::new(today)
+        };
+        FormCheck {
+            age_group: self.validator.age_group(identity, today).map(str::to_owned),
+            fields: self.validator.field_states(identity, &context),
+            errors: self
+                .validator
+                .validate(identity, &context)
+                .into_iter()
+                .filter(|error| self.is_demographic(&error.field))
+                .collect(),
+        }
     }
 }
 
