@@ -437,4 +437,50 @@ mod tests {
             ],
         );
     }
+
+    #[test]
+    fn the_capture_plan_gives_each_attribute_its_threshold_and_attempts() {
+        let mut settings = enrol_schema::settings::RegistrationSettings::default();
+        settings.quality.thumb = 45;
+        settings.retries.face = 5;
+        let form = Form::defaults(enrol_schema::packet::Process::New, settings).unwrap();
+        let plan: Vec<(BioType, u32, Vec<(&str, u32, u32)>)> = form
+            .capture_plan("individualBiometrics")
+            .unwrap()
+            .into_iter()
+            .map(|group| {
+                let attributes = group
+                    .attributes
+                    .iter()
+                    .map(|a| (a.attribute, a.threshold, a.max_attempts))
+                    .collect();
+                (group.bio_type, group.device_sub_id, attributes)
+            })
+            .collect();
+        let slap = |fingers: [&'static str; 4]| fingers.map(|f| (f, 40, 3)).to_vec();
+        assert_eq!(
+            plan,
+            [
+                (
+                    BioType::Finger,
+                    1,
+                    slap(["leftIndex", "leftMiddle", "leftRing", "leftLittle"])
+                ),
+                (
+                    BioType::Finger,
+                    2,
+                    slap(["rightIndex", "rightMiddle", "rightRing", "rightLittle"])
+                ),
+                (
+                    BioType::Finger,
+                    3,
+                    vec![("leftThumb", 45, 3), ("rightThumb", 45, 3)]
+                ),
+                (BioType::Iris, 3, vec![("leftEye", 60, 3), ("rightEye", 60, 3)]),
+                (BioType::Face, 0, vec![("face", 90, 5)]),
+            ]
+        );
+        let refused = form.capture_plan("proofOfAddress").unwrap_err();
+        assert_eq!(refused.code(), "REGISTRATION_UNKNOWN_FIELD");
+    }
 }

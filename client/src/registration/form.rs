@@ -200,3 +200,95 @@ impl Session {
         )?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use enrol_schema::record::Record;
+    use time::Month;
+
+    fn example() -> Map<String, Value> {
+        Record::parse(
+            "example",
+            enrol_schema::defaults::EXAMPLE_RECORD_JSON.as_bytes(),
+        )
+        .unwrap()
+        .identity
+    }
+
+    /// `(age group, [(field, shown, required)] for `fields`, demographic error codes)`.
+    #[track_caller]
+    fn check(
+        identity: &Map<String, Value>,
+        fields: &[&str],
+        expected: (Option<&str>, &[(&str, bool, bool)], &[(&str, &str)]),
+    ) {
+        let form = Form::defaults(Process::New, RegistrationSettings::default()).unwrap();
+        let today = Date::from_calendar_date(2026, Month::November, 28).unwrap();
+        let checked = form.check(identity, &[], today);
+        let states: Vec<(&str, bool, bool)> = checked
+            .fields
+            .iter()
+            .filter(|state| fields.contains(&state.id.as_str()))
+            .map(|state| (state.id.as_str(), state.visible, state.required))
+            .collect();
+        let errors: Vec<(&str, &str)> = checked
+            .errors
+            .iter()
+            .map(|error| (error.field.as_str(), error.code.as_str()))
+            .collect();
+        assert_eq!(
+            (checked.age_group.as_deref(), states.as_slice(), errors.as_slice()),
+            expected
+        );
+    }
+
+    #[test]
+    fn the_form_check_applies_visible_and_required_on_to_the_values_entered() {
+        let fields = ["introducerName", "introducerRID", "proofOfRelationship"];
+        let mut identity = example();
+        check(
+            &identity,
+            &fields,
+            (
+                Some("ADULT"),
+                &[
+                    ("introducerName", false, false),
+                    ("introducerRID", false, false),
+                    ("proofOfRelationship", true, false),
+                ],
+                &[],
+            ),
+        );
+        identity.insert("dateOfBirth".into(), "2024/03/01".into());
+        check(
+            &identity,
+            &fields,
+            (
+                Some("INFANT"),
+                &[
+                    ("introducerName", true, true),
+                    ("introducerRID", true, true),
+                    ("proofOfRelationship", true, true),
+                ],
+                &[("introducerName", "REQUIRED"), ("introducerRID", "REQUIRED")],
+            ),
+        );
+        identity.insert("introducerUIN".into(), "1234567890".into());
+        identity.insert("fullName".into(), serde_json::json!([{"language": "eng", "value": "4mina"}]));
+        identity.remove("gender");
+        check(
+            &identity,
+            &["introducerRID"],
+            (
+                Some("INFANT"),
+                &[("introducerRID", true, false)],
+                &[
+                    ("fullName", "PATTERN"),
+                    ("gender", "REQUIRED"),
+                    ("introducerName", "REQUIRED"),
+                ],
+            ),
+        );
+    }
+}

@@ -164,6 +164,7 @@ export const ara: Catalogue = {
   "capture.reason.missing": "مفقود",
   "capture.reason.injured": "مصاب أو به ندوب",
   "capture.reason.other": "سبب آخر",
+  "capture.optional": "اختياري: {field}",
   "capture.proofOfException": "صورة إثبات الاستثناء",
 
   "preview.title": "المعاينة والمصادقة",

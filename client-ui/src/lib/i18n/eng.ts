@@ -163,6 +163,7 @@ export const eng = {
   "capture.reason.missing": "Missing",
   "capture.reason.injured": "Injured or scarred",
   "capture.reason.other": "Other",
+  "capture.optional": "Optional: {field}",
   "capture.proofOfException": "Proof-of-exception photo",
 
   "preview.title": "Preview and sign-off",

@@ -166,6 +166,7 @@ export const fra: Catalogue = {
   "capture.reason.missing": "Absent",
   "capture.reason.injured": "Blessé ou cicatrisé",
   "capture.reason.other": "Autre",
+  "capture.optional": "Facultatif : {field}",
   "capture.proofOfException": "Photo justifiant l'exception",
 
   "preview.title": "Aperçu et validation",
