@@ -271,7 +271,11 @@ mod tests {
                     ("introducerRID", true, true),
                     ("proofOfRelationship", true, true),
                 ],
-                &[("introducerName", "REQUIRED"), ("introducerRID", "REQUIRED")],
+                &[
+                    ("introducerName", "REQUIRED"),
+                    ("introducerRID", "REQUIRED"),
+                    ("introducerUIN", "REQUIRED"),
+                ],
             ),
         );
         identity.insert("introducerUIN".into(), "1234567890".into());

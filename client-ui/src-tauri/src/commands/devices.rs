@@ -38,14 +38,12 @@ pub struct DeviceView {
 impl From<&FoundDevice> for DeviceView {
     fn from(device: &FoundDevice) -> DeviceView {
         let id = device.digital_id.as_ref();
-        let text = |pick: fn(&enrol_schema::sbi::DigitalId) -> &String| {
-            id.map(|id| pick(id).clone()).unwrap_or_default()
-        };
+        let text = |value: Option<&String>| value.cloned().unwrap_or_default();
         DeviceView {
             port: device.port,
             device_id: device.info.device_id.clone(),
             bio_type: id.map(|id| id.bio_type),
-            device_sub_type: text(|id| &id.device_sub_type),
+            device_sub_type: text(id.map(|id| &id.device_sub_type)),
             sub_ids: device
                 .info
                 .device_sub_id
@@ -53,9 +51,9 @@ impl From<&FoundDevice> for DeviceView {
                 .filter_map(|sub| sub.trim().parse().ok())
                 .collect(),
             status: device.info.device_status,
-            make: text(|id| &id.make),
-            model: text(|id| &id.model),
-            serial_no: text(|id| &id.serial_no),
+            make: text(id.map(|id| &id.make)),
+            model: text(id.map(|id| &id.model)),
+            serial_no: text(id.map(|id| &id.serial_no)),
             trusted: device.is_trusted(),
             refusal: match &device.verdict {
                 Verdict::Trusted => None,
