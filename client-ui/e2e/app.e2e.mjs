@@ -1,20 +1,32 @@
 // End-to-end test of the real built app: first run → set up the machine and the first
-// supervisor → home → log out → wrong password → log in → home → Arabic (right-to-left).
+// supervisor → home → log out → wrong password → log in → home → a NEW registration with the
+// real `enrol-bridge` simulator (every device, on a free port): demographics, documents, ten
+// fingers less one exception, irises, face with its live preview, a device unplugged mid-capture,
+// the proof-of-exception photo, preview, sign-off, the acknowledgement slip → the registration
+// screen in Arabic (right-to-left) → home and login in Arabic.
 // Fields are found by their labels and buttons by their text. A screenshot of each screen
-// goes to artifacts/screenshots/.
+// goes to artifacts/screenshots/. The supervisor's set-up the app has no screen for yet
+// (pipeline certificate, trusted device provider) is done with the `enrol` CLI beside the app.
 //
 // Usage: node e2e/app.e2e.mjs [path/to/enrol-desktop]
 
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { Harness } from "./webdriver.mjs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { asSupervisor, bridgeAdmin, pipelineCertificate, residentFiles, startBridge } from "./services.mjs";
+import { Harness, literal } from "./webdriver.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
 const targetDir = process.env.CARGO_TARGET_DIR ?? "/var/tmp/enrol-target";
 const app = resolve(process.argv[2] ?? join(targetDir, "debug/enrol-desktop"));
+const bin = dirname(app);
 const shots = join(repo, "artifacts/screenshots");
 mkdirSync(shots, { recursive: true });
+const work = mkdtempSync(join(tmpdir(), "enrol-desktop-e2e-work-"));
+mkdirSync(join(work, "bridge"));
+mkdirSync(join(work, "run"), { mode: 0o700 });
+const PASSWORD = "correct horse battery";
 
 const steps = [];
 async function step(name, body) {
@@ -33,7 +45,22 @@ async function alertText(session) {
   return (await session.text(alert)).split("\n")[0];
 }
 
-const harness = await Harness.start({ app });
+/** Waits for the status line of a capture group to say `text`. */
+async function outcomeIs(session, group, text, timeoutMs = 60_000) {
+  await session.waitFor(
+    `“${text}” for ${group}`,
+    `//*[@data-testid='cap-individualBiometrics-${group}-outcome' and normalize-space()=${literal(text)}]`,
+    timeoutMs,
+  );
+}
+
+const bridge = await startBridge(bin, join(work, "bridge"), "finger-slap,finger-single,iris,face");
+// Good fingers and irises; the face estimate stays under MOSIP's 90 whatever the quality.
+await bridgeAdmin(bridge.port, "simulator", { quality: 95 });
+const harness = await Harness.start({
+  app,
+  env: { ENROL_SBI_PORTS: `${bridge.port}-${bridge.port}`, ENROL_SBI_CAPTURE_TIMEOUT: "3" },
+});
 let session;
 try {
   session = await harness.newSession();
@@ -49,8 +76,8 @@ try {
     await session.type("Centre name", "Enrolia Central");
     await session.type("Supervisor user ID", "SUP1");
     await session.type("Full name", "Amina Diallo");
-    await session.type("Password", "correct horse battery");
-    await session.type("Confirm password", "correct horse battery");
+    await session.type("Password", PASSWORD);
+    await session.type("Confirm password", PASSWORD);
     await session.clickButton("Set up machine");
     await headingIs(session, "Welcome, Amina Diallo", 120_000);
     await session.screenshot(join(shots, "02-home-after-setup.png"));
@@ -82,19 +109,159 @@ try {
     await session.screenshot(join(shots, "05-home.png"));
   });
 
-  await step("switch to Arabic: right-to-left throughout", async () => {
+  await step("the supervisor installs the pipeline certificate and trusts the bridge's device provider", async () => {
+    const caFile = join(work, "device-provider-ca.pem");
+    writeFileSync(caFile, bridge.caPem);
+    asSupervisor(bin, harness.enrolHome, join(work, "run"), "SUP1", PASSWORD, [
+      ["packets", "trust-pipeline", pipelineCertificate(work)],
+      ["devices", "--trust-providers", caFile],
+    ]);
+  });
+
+  const files = residentFiles(work);
+
+  await step("start a new registration: the consent screen from the UI spec", async () => {
+    await session.clickButton("Start registration");
+    await headingIs(session, "Consent", 30_000);
+    await session.screenshot(join(shots, "06-registration-consent.png"));
+    await session.check("I have read and accept the terms");
+    await session.check("English");
+    await session.clickButton("Next");
+    await headingIs(session, "Demographic details");
+  });
+
+  await step("demographics in three languages side by side, dropdowns from the location hierarchy", async () => {
+    await session.type("Full name (English)", "Amina Okafor");
+    await session.type("Full name (Français)", "Amina Okafor");
+    await session.type("Full name (العربية)", "أمينة أوكافور");
+    await session.type("or age in years", "36\uE004");
+    await session.check("Female");
+    await session.type("Address line 1 (English)", "4 Quay Street");
+    await session.type("Address line 1 (Français)", "4 rue du Quai");
+    await session.type("Address line 1 (العربية)", "4 شارع الرصيف");
+    await session.select("Region", "NTH");
+    await session.select("Province", "NTH-LK");
+    await session.select("City", "NTH-LK-PV");
+    await session.select("Zone", "PV-HBR");
+    await session.select("Postal code", "11001");
+    await session.type("Phone", "+123456789");
+    await session.screenshot(join(shots, "07-registration-demographics.png"));
+    await session.clickButton("Next");
+    await headingIs(session, "Documents", 30_000);
+  });
+
+  await step("documents: a file of the wrong kind is refused, then the scans are attached", async () => {
+    await session.upload("File for Proof of address", files.gif);
+    await session.waitFor(
+      "the GIF refused",
+      "//*[@data-field='proofOfAddress']//*[@role='alert' and @data-code='DOCUMENT_FORMAT_UNKNOWN']",
+    );
+    await session.upload("File for Proof of address", files.bill);
+    await session.waitFor("the bill attached", "//*[@data-testid='document-proofOfAddress']");
+    await session.select("Type of Proof of identity", "PAS");
+    await session.upload("File for Proof of identity", files.passport);
+    await session.waitFor("the passport attached", "//*[@data-testid='document-proofOfIdentity']");
+    await session.screenshot(join(shots, "08-registration-documents.png"));
+    await session.clickButton("Next");
+    await headingIs(session, "Biometrics", 30_000);
+  });
+
+  await step("biometrics: devices found, one finger marked as an exception, slaps and thumbs captured", async () => {
+    await session.waitFor("the trusted devices", "//table[@data-testid='devices']//*[normalize-space()='Trusted']", 30_000);
+    await session.check("Left little finger: missing or unusable");
+    await session.waitFor("the exception saved", "//tr[@data-attribute='leftLittle']//*[normalize-space()='Marked as exception']");
+    await session.clickButton("Capture Left hand, four fingers");
+    await outcomeIs(session, "Finger-1", "Captured: every quality reaches its threshold.");
+  });
+
+  await step("a device unplugged mid-capture: the error says what to do and nothing is lost", async () => {
+    await bridgeAdmin(bridge.port, "simulator", { fault: "unplug" });
+    await session.clickButton("Capture Right hand, four fingers");
+    const alert = await session.waitFor(
+      "the device error",
+      "//section[@data-group='Finger-2']//*[@role='alert' and starts-with(@data-code, 'SBI_')]",
+      60_000,
+    );
+    assert.match(await session.text(alert), /capture again/);
+    assert.ok(await session.find("//tr[@data-attribute='leftIndex']//*[contains(normalize-space(), '(threshold 40)')]"));
+    await session.screenshot(join(shots, "09-registration-device-unplugged.png"));
+    await bridgeAdmin(bridge.port, "replug", {});
+    await bridgeAdmin(bridge.port, "simulator", { fault: "none" });
+    await session.clickButton("Find devices");
+    await session.clickButton("Capture Right hand, four fingers");
+    await outcomeIs(session, "Finger-2", "Captured: every quality reaches its threshold.");
+    await session.clickButton("Capture Both thumbs");
+    await outcomeIs(session, "Finger-3", "Captured: every quality reaches its threshold.");
+  });
+
+  await step("irises and the face with their live preview; the face kept after its attempts", async () => {
+    await session.clickButton("Capture Both irises");
+    await outcomeIs(session, "Iris-3", "Captured: every quality reaches its threshold.");
+    await session.waitFor("the iris preview", "//section[@data-group='Iris-3']//img[starts-with(@src, 'data:image/jpeg')]");
+    await session.clickButton("Capture Face");
+    await outcomeIs(session, "Face-0", "Quality below the threshold: capture again (attempt 2 of 3).");
+    await session.waitFor("the face preview", "//section[@data-group='Face-0']//img[starts-with(@src, 'data:image/jpeg')]");
+    await session.clickButton("Capture Face again");
+    await outcomeIs(session, "Face-0", "Quality below the threshold: capture again (attempt 3 of 3).");
+    await session.clickButton("Capture Face again");
+    await outcomeIs(session, "Face-0", "Kept after 3 attempts although the quality is below the threshold.");
+    await session.upload("File for Proof-of-exception photo", files.photo);
+    await session.waitFor("the proof attached", "//*[@data-testid='document-proofOfException']");
+    await session.screenshot(join(shots, "10-registration-biometrics.png"));
+    await session.clickButton("Next");
+    await headingIs(session, "Preview and sign-off", 30_000);
+  });
+
+  let rid;
+  await step("preview, sign-off with the supervisor for the exception, acknowledgement with the RID as a QR code", async () => {
+    await session.waitFor("the sign-off form", session.labelled("Your password"), 30_000);
+    await session.screenshot(join(shots, "11-registration-preview.png"));
+    await session.type("Your password", PASSWORD);
+    await session.type("Supervisor user ID", "SUP1");
+    await session.type("Supervisor password", PASSWORD);
+    await session.clickButton("Sign off and create the packet");
+    await headingIs(session, "Registration acknowledgement", 60_000);
+    rid = (await session.textOf("the RID", "//*[@data-testid='rid']")).replaceAll(" ", "");
+    assert.match(rid, /^1001110002\d{19}$/);
+    assert.ok(await session.find("//figure[contains(@class, 'qr')]/*[local-name()='svg']"), "the QR code");
+    await session.screenshot(join(shots, "12-registration-acknowledgement.png"));
+    await session.clickButton("Back to home");
+    await headingIs(session, "Welcome, Amina Diallo");
+    const pending = await session.waitFor("one pending approval", "//*[@data-testid='pending-approval' and normalize-space()='1']");
+    assert.ok(pending);
+  });
+
+  await step("the registration screen in Arabic: right-to-left, Arabic inputs right-to-left", async () => {
     await session.click(`${session.labelled("Language")}/option[@value='ara']`, "the Arabic option");
+    await headingIs(session, "مرحبًا، Amina Diallo");
+    await session.clickButton("بدء التسجيل");
+    await headingIs(session, "موافقة", 30_000);
+    await session.check("لقد قرأت الشروط وأوافق عليها");
+    await session.check("العربية");
+    await session.clickButton("التالي");
+    await headingIs(session, "البيانات الديموغرافية");
+    await session.type("الاسم الكامل (العربية)", "أمينة أوكافور");
+    assert.equal(await session.run("return document.documentElement.dir"), "rtl");
+    const arabicInput = await session.run(
+      "const label = [...document.querySelectorAll('label')].find((l) => l.textContent.trim() === 'الاسم الكامل (العربية)'); return document.getElementById(label.htmlFor).dir",
+    );
+    assert.equal(arabicInput, "rtl");
+    await session.screenshot(join(shots, "13-registration-arabic.png"));
+    await session.clickButton("إغلاق");
+  });
+
+  await step("home in Arabic: right-to-left throughout", async () => {
     await headingIs(session, "مرحبًا، Amina Diallo");
     assert.equal(await session.run("return document.documentElement.getAttribute('dir')"), "rtl");
     assert.equal(await session.run("return document.documentElement.lang"), "ar");
-    await session.screenshot(join(shots, "06-home-arabic.png"));
+    await session.screenshot(join(shots, "14-home-arabic.png"));
   });
 
   await step("the Arabic login screen", async () => {
     await session.clickButton("تسجيل الخروج");
     await headingIs(session, "تسجيل الدخول");
     assert.equal(await session.run("return document.documentElement.dir"), "rtl");
-    await session.screenshot(join(shots, "07-login-arabic.png"));
+    await session.screenshot(join(shots, "15-login-arabic.png"));
   });
 
   console.log(`e2e: ${steps.length} steps passed; screenshots in ${shots}`);
@@ -105,4 +272,6 @@ try {
 } finally {
   await session?.close();
   await harness.stop();
+  bridge.child.kill("SIGTERM");
+  rmSync(work, { recursive: true, force: true });
 }

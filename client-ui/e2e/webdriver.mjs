@@ -151,6 +151,27 @@ export class Session {
     await this.command("POST", `/element/${element}/value`, { text });
   }
 
+  /** Chooses a file for the file input labelled `label` (WebDriver types its path). */
+  async upload(label, path) {
+    const element = await this.waitFor(`the file input labelled ${label}`, this.labelled(label));
+    await this.command("POST", `/element/${element}/value`, { text: path });
+  }
+
+  /** Chooses the option whose value is `value` in the dropdown labelled `label`. */
+  async select(label, value) {
+    await this.click(`${this.labelled(label)}/option[@value=${literal(value)}]`, `${value} in ${label}`);
+  }
+
+  /** Clicks the control labelled `label` (a checkbox or a radio button). */
+  async check(label) {
+    await this.click(this.labelled(label), `the control labelled ${label}`);
+  }
+
+  /** The text of the first element matching `xpath`, once there. */
+  async textOf(what, xpath, timeoutMs) {
+    return this.text(await this.waitFor(what, xpath, timeoutMs));
+  }
+
   async click(xpath, what = xpath) {
     const element = await this.waitFor(what, xpath);
     await this.command("POST", `/element/${element}/click`, {});
@@ -187,11 +208,11 @@ export function literal(text) {
 }
 
 /**
- * Xvfb + tauri-driver with a fresh data directory. `newSession()` launches the app; `stop()`
- * ends everything it started, by process id.
+ * Xvfb + tauri-driver with a fresh data directory. `newSession()` launches the app (with `env`
+ * added to its environment); `stop()` ends everything it started, by process id.
  */
 export class Harness {
-  static async start({ app, enrolHome } = {}) {
+  static async start({ app, enrolHome, env = {} } = {}) {
     const harness = new Harness();
     harness.app = app;
     harness.ownsHome = !enrolHome;
@@ -207,6 +228,7 @@ export class Harness {
         // The webview keeps its storage (the chosen language) under XDG_DATA_HOME: a temp one too.
         env: {
           ...process.env,
+          ...env,
           DISPLAY: harness.display,
           ENROL_HOME: harness.enrolHome,
           XDG_DATA_HOME: harness.webviewHome,

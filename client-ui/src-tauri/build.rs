@@ -12,6 +12,20 @@ const COMMANDS: &[&str] = &[
     "logout",
     "home_facts",
     "freeze_status",
+    "registration_drafts",
+    "start_registration",
+    "resume_registration",
+    "check_registration",
+    "enter_demographics",
+    "attach_document",
+    "capture_biometrics",
+    "mark_exception",
+    "remove_exception",
+    "preview_registration",
+    "sign_off",
+    "discard_registration",
+    "discover_devices",
+    "preview_stream",
 ];
 
 const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Enrol</title>\

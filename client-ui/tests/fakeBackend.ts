@@ -1,7 +1,32 @@
 // An in-memory `Backend` for component tests: answers are set per test, calls are recorded.
+// The registration form is the repository's default data (`schema/data`), as the core sends it
+// when no form was synced; the rules the core evaluates are given per test (`checkAnswer`).
 // The real adapter and commands are exercised by the WebDriver end-to-end test.
 
-import { BackendError, type Backend, type HomeFacts, type InitForm, type Operator } from "../src/lib/backend";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  BackendError,
+  type Backend,
+  type BioType,
+  type CaptureRequest,
+  type Captured,
+  type Device,
+  type DocumentUpload,
+  type DraftSummary,
+  type FormCheck,
+  type FormView,
+  type HomeFacts,
+  type InitForm,
+  type Opened,
+  type Operator,
+  type PlannedGroup,
+  type Preview,
+  type Process,
+  type Registration,
+  type SignedOff,
+  type UiField,
+} from "../src/lib/backend";
 
 export const supervisor: Operator = { id: "SUP1", name: "Amina Diallo", roles: ["supervisor"], status: "active" };
 
@@ -53,4 +78,201 @@ export class FakeBackend implements Backend {
     this.calls.push("freezeStatus");
     return settle(this.freeze);
   }
+
+  form: FormView = defaultForm();
+  registration: Registration = newRegistration();
+  drafts: DraftSummary[] = [];
+  startAnswer?: BackendError;
+  /** What the core's rules say for the values entered: every field shown, none required. */
+  checkAnswer: (identity: Record<string, unknown>) => FormCheck = () => ({ age_group: "ADULT", fields: [], errors: [] });
+  demographicsAnswer?: BackendError;
+  devices: Device[] = simulatedDevices;
+  /** Qualities the next captures return, one list per capture; a device error to throw instead. */
+  captures: (number | BackendError)[] = [];
+  previewAnswer: Preview | BackendError = {
+    process: "NEW",
+    age_group: "ADULT",
+    fields: [],
+    documents: [],
+    captured: [],
+    exceptions: [],
+  };
+  signed: SignedOff | BackendError = { rid: "10011100020000120261128143000", packet_id: "p", created_at: 1_795_000_000 };
+  lastIdentity?: Record<string, unknown>;
+
+  private opened(): Promise<Opened> {
+    return Promise.resolve({ registration: structuredClone(this.registration), form: this.form });
+  }
+  private saved(): Promise<Registration> {
+    return Promise.resolve(structuredClone(this.registration));
+  }
+  registrationDrafts() {
+    this.calls.push("registrationDrafts");
+    return Promise.resolve(this.drafts);
+  }
+  startRegistration(process: Process) {
+    this.calls.push(`startRegistration ${process}`);
+    return this.startAnswer ? Promise.reject(this.startAnswer) : this.opened();
+  }
+  resumeRegistration(id: string) {
+    this.calls.push(`resumeRegistration ${id}`);
+    return this.opened();
+  }
+  checkRegistration(identity: Record<string, unknown>) {
+    return Promise.resolve(this.checkAnswer(identity));
+  }
+  enterDemographics(identity: Record<string, unknown>) {
+    this.calls.push("enterDemographics");
+    this.lastIdentity = identity;
+    if (this.demographicsAnswer) return Promise.reject(this.demographicsAnswer);
+    this.registration.identity = identity;
+    this.registration.step = "demographics";
+    return this.saved();
+  }
+  attachDocument(upload: DocumentUpload) {
+    this.calls.push(`attachDocument ${upload.field} ${upload.format} ${upload.typeCode} ${upload.bytes.length}`);
+    this.registration.documents = this.registration.documents.filter((d) => d.field !== upload.field);
+    this.registration.documents.push({ field: upload.field, category: "", type_code: upload.typeCode, format: upload.format });
+    return this.saved();
+  }
+  discoverDevices() {
+    this.calls.push("discoverDevices");
+    return Promise.resolve(this.devices);
+  }
+  previewStream(device: Device, deviceSubId: number, onFrame: (url: string) => void) {
+    this.calls.push(`previewStream ${device.deviceId} ${deviceSubId}`);
+    onFrame("data:image/jpeg;base64,/9j/4AAQ");
+    return Promise.resolve();
+  }
+  captureBiometrics(request: CaptureRequest): Promise<Captured> {
+    this.calls.push(`capture ${request.bioType}-${request.deviceSubId} attempt ${request.attempt} preview ${request.previewOpen}`);
+    const next = this.captures.shift() ?? 95;
+    if (next instanceof BackendError) return Promise.reject(next);
+    const group = this.form.capture_plans[request.field].find(
+      (g) => g.bio_type === request.bioType && g.device_sub_id === request.deviceSubId,
+    );
+    const wanted = (group?.attributes ?? []).filter(
+      (a) => !this.registration.exceptions.some((e) => e.field === request.field && e.attribute === a.attribute),
+    );
+    const kept = wanted.every((a) => next >= a.threshold || request.attempt >= a.max_attempts);
+    if (kept) {
+      for (const a of wanted) {
+        this.registration.biometrics = this.registration.biometrics.filter(
+          (b) => !(b.field === request.field && b.attribute === a.attribute),
+        );
+        this.registration.biometrics.push({
+          field: request.field,
+          attribute: a.attribute,
+          quality: next,
+          retries: request.attempt,
+          forced: next < a.threshold,
+          captured_at: 1_795_000_100,
+        });
+      }
+    }
+    return Promise.resolve({
+      outcome: {
+        attempt: request.attempt,
+        kept,
+        qualities: wanted.map((a) => ({ attribute: a.attribute, quality: next, threshold: a.threshold, max_attempts: a.max_attempts })),
+      },
+      registration: structuredClone(this.registration),
+    });
+  }
+  markException(field: string, attribute: string, reason: string) {
+    this.calls.push(`markException ${field} ${attribute} ${reason}`);
+    this.registration.exceptions.push({ field, attribute, reason });
+    return this.saved();
+  }
+  removeException(field: string, attribute: string) {
+    this.calls.push(`removeException ${field} ${attribute}`);
+    this.registration.exceptions = this.registration.exceptions.filter((e) => !(e.field === field && e.attribute === attribute));
+    return this.saved();
+  }
+  previewRegistration() {
+    this.calls.push("previewRegistration");
+    return settle(this.previewAnswer);
+  }
+  signOff(password: string, supervisor?: { id: string; password: string }) {
+    this.calls.push(`signOff ${password}${supervisor ? ` ${supervisor.id} ${supervisor.password}` : ""}`);
+    return settle(this.signed);
+  }
+  discardRegistration() {
+    this.calls.push("discardRegistration");
+    return Promise.resolve();
+  }
 }
+
+/** The built-in form of `process` as the core sends it, from the repository's default data. */
+export function defaultForm(process: Process = "NEW"): FormView {
+  const data = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, "../../schema/data", name), "utf8"));
+  const specFile = { NEW: "new", UPDATE: "update", LOST: "lost", BIOMETRIC_CORRECTION: "biometric-correction" }[process];
+  const spec = data(`ui-spec-${specFile}.json`);
+  const schema = data("identity-schema.json").properties.identity.properties as Record<string, { $ref?: string; type?: string }>;
+  const settings = data("settings.json");
+  const valueTypes = Object.fromEntries(
+    Object.entries(schema).map(([id, field]) => [id, field.$ref ? field.$ref.split("/").pop() : field.type]),
+  );
+  // The core's capture groups (`capture_groups`), in MOSIP's order.
+  const layout: [BioType, number, string[], number, number][] = [
+    ["Finger", 1, ["leftIndex", "leftMiddle", "leftRing", "leftLittle"], settings.quality.slap, settings.retries.finger],
+    ["Finger", 2, ["rightIndex", "rightMiddle", "rightRing", "rightLittle"], settings.quality.slap, settings.retries.finger],
+    ["Finger", 3, ["leftThumb", "rightThumb"], settings.quality.thumb, settings.retries.finger],
+    ["Iris", 3, ["leftEye", "rightEye"], settings.quality.iris, settings.retries.iris],
+    ["Face", 0, ["face"], settings.quality.face, settings.retries.face],
+  ];
+  const plans: Record<string, PlannedGroup[]> = {};
+  for (const field of (spec.screens as { fields: UiField[] }[]).flatMap((screen) => screen.fields)) {
+    if (valueTypes[field.id] !== "biometricsType") continue;
+    plans[field.id] = layout
+      .map(([bio_type, device_sub_id, members, threshold, max_attempts]) => ({
+        bio_type,
+        device_sub_id,
+        attributes: members
+          .filter((attribute) => field.bioAttributes.includes(attribute))
+          .map((attribute) => ({ attribute, threshold, max_attempts })),
+      }))
+      .filter((group) => group.attributes.length > 0);
+  }
+  return {
+    process,
+    schema_version: 1,
+    spec,
+    master: data("master-data.json"),
+    settings,
+    value_types: valueTypes as Record<string, string>,
+    capture_plans: plans,
+  };
+}
+
+export function newRegistration(process: Process = "NEW"): Registration {
+  return {
+    id: "0f3c9a",
+    process,
+    operator_id: supervisor.id,
+    started_at: 1_795_000_000,
+    step: "started",
+    identity: {},
+    selected_groups: [],
+    documents: [],
+    biometrics: [],
+    exceptions: [],
+  };
+}
+
+/** A slap, thumbs, iris and face simulator device, trusted. */
+export const simulatedDevices: Device[] = [
+  { bioType: "Finger", deviceSubType: "Slab", subIds: [1, 2, 3] },
+  { bioType: "Iris", deviceSubType: "Double", subIds: [3] },
+  { bioType: "Face", deviceSubType: "Full face", subIds: [0] },
+].map((device, index) => ({
+  ...(device as Pick<Device, "bioType" | "deviceSubType" | "subIds">),
+  port: 4501,
+  deviceId: String(index + 1),
+  status: "Ready",
+  make: "Enrol",
+  model: "Simulator",
+  serialNo: `SIM-${index + 1}`,
+  trusted: true,
+  refusal: null,
+}));

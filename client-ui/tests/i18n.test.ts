@@ -22,12 +22,25 @@ function sources(dir: string): string[] {
   });
 }
 
-/** The stable codes `enrol_client::Error::code` and `FreezeReason::code` can return. */
+/** The stable codes `enrol_client::Error::code` can return, with those of the registration
+ * workflow and the SBI client it delegates to, and `FreezeReason::code`. */
 function coreErrorCodes(): string[] {
-  const codes = ["client/src/error.rs", "client/src/freeze.rs"].flatMap((file) =>
+  const files = [
+    "client/src/error.rs",
+    "client/src/freeze.rs",
+    "client/src/registration/error.rs",
+    "client/src/sbi/error.rs",
+  ];
+  const codes = files.flatMap((file) =>
     [...readFileSync(join(repo, file), "utf8").matchAll(/=> "([A-Z][A-Z0-9_]+)"/g)].map((match) => match[1]),
   );
   return [...new Set(codes)].sort();
+}
+
+/** The validator's refusal codes (`enrol_schema::validate::ErrorCode`). */
+function validationCodes(): string[] {
+  const source = readFileSync(join(repo, "schema/src/validate.rs"), "utf8");
+  return [...source.matchAll(/ErrorCode::\w+ => "([A-Z_]+)"/g)].map((match) => match[1]);
 }
 
 /** `FreezeReason`'s variants as serialised (snake_case `reason` tags). */
@@ -52,7 +65,9 @@ describe("catalogues", () => {
   }
 
   it("translations differ from English where words are involved", () => {
-    const same = referenceKeys.filter((key) => key !== "app.name" && catalogues.fra[key] === eng[key]);
+    // The name, a pure layout of placeholders, and a word French shares with English.
+    const shared = new Set(["app.name", "field.languageLabel", "modality.Iris"]);
+    const same = referenceKeys.filter((key) => !shared.has(key) && catalogues.fra[key] === eng[key]);
     expect(same).toEqual([]);
   });
 
@@ -60,6 +75,13 @@ describe("catalogues", () => {
     const codes = coreErrorCodes();
     expect(codes.length).toBeGreaterThan(20);
     const missing = codes.filter((code) => !(`error.${code}` in eng));
+    expect(missing).toEqual([]);
+  });
+
+  it("every refusal code of the validator has a field message", () => {
+    const codes = validationCodes();
+    expect(codes).toContain("LOCATION_MISMATCH");
+    const missing = codes.filter((code) => !(`validation.${code}` in eng));
     expect(missing).toEqual([]);
   });
 
@@ -76,7 +98,17 @@ describe("catalogues", () => {
       .filter((path) => !path.includes(join("lib", "i18n")))
       .map((path) => readFileSync(path, "utf8"))
       .join("\n");
-    const dynamic = ["error.", "freeze.", "role."];
+    const dynamic = [
+      "error.",
+      "freeze.",
+      "role.",
+      "validation.",
+      "units.",
+      "process.",
+      "attribute.",
+      "captureGroup.",
+      "modality.",
+    ];
     const unused = referenceKeys.filter(
       (key) => !text.includes(`"${key}"`) && !dynamic.some((prefix) => key.startsWith(prefix)),
     );

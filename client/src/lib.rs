@@ -5,6 +5,7 @@ pub mod approval;
 pub mod audit;
 pub mod client;
 pub mod clock;
+pub mod device_trust;
 pub mod drafts;
 pub mod error;
 mod first_login;

@@ -3,6 +3,8 @@
 
 use enrol_client::Error;
 use enrol_client::freeze::FreezeReason;
+use enrol_client::registration::RegistrationError;
+use enrol_schema::validate::ValidationError;
 use serde::Serialize;
 
 /// A refused or failed command as serialised to the front end.
@@ -16,6 +18,22 @@ pub struct CommandError {
     /// The broken freeze rule with its figures, for `FREEZE_*`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub freeze: Option<FreezeReason>,
+    /// Every field the validator refused, for a message beside each one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ValidationError>>,
+}
+
+impl CommandError {
+    /// A request the front end should never send (`INVALID_INPUT`).
+    pub fn invalid(field: &str, reason: &str) -> CommandError {
+        CommandError {
+            code: "INVALID_INPUT",
+            message: format!("invalid {field}: {reason}"),
+            until: None,
+            freeze: None,
+            errors: None,
+        }
+    }
 }
 
 impl From<Error> for CommandError {
@@ -29,6 +47,10 @@ impl From<Error> for CommandError {
             },
             freeze: match &error {
                 Error::Frozen(reason) => Some(*reason),
+                _ => None,
+            },
+            errors: match error {
+                Error::Registration(RegistrationError::Invalid(errors)) => Some(errors),
                 _ => None,
             },
         }
@@ -73,6 +95,21 @@ mod tests {
                 "code": "FREEZE_SYNC_OVERDUE",
                 "message": "new registrations are frozen: last sync was 31 days ago (limit 30): sync first",
                 "freeze": {"reason": "sync_overdue", "days": 31, "limit": 30},
+            }),
+        );
+        let refused = enrol_schema::validate::ValidationError {
+            field: "fullName".into(),
+            language: Some("eng".into()),
+            code: enrol_schema::validate::ErrorCode::Pattern,
+            message: "does not match ^[A-Za-z]+$".into(),
+        };
+        check(
+            Error::Registration(RegistrationError::Invalid(vec![refused])),
+            json!({
+                "code": "PATTERN",
+                "message": "the record is invalid: fullName (eng): PATTERN",
+                "errors": [{"field": "fullName", "language": "eng", "code": "PATTERN",
+                            "message": "does not match ^[A-Za-z]+$"}],
             }),
         );
         check(

@@ -10,7 +10,7 @@ mod state;
 use state::AppState;
 
 fn main() {
-    let state = AppState::new(state::data_dir_from_env());
+    let state = AppState::new(state::data_dir_from_env(), state::SbiSettings::from_env());
     let result = tauri::Builder::default()
         .manage(state)
         .invoke_handler(tauri::generate_handler![
@@ -20,6 +20,20 @@ fn main() {
             commands::session::logout,
             commands::session::home_facts,
             commands::session::freeze_status,
+            commands::registration::registration_drafts,
+            commands::registration::start_registration,
+            commands::registration::resume_registration,
+            commands::registration::check_registration,
+            commands::registration::enter_demographics,
+            commands::registration::attach_document,
+            commands::registration::capture_biometrics,
+            commands::registration::mark_exception,
+            commands::registration::remove_exception,
+            commands::registration::preview_registration,
+            commands::registration::sign_off,
+            commands::registration::discard_registration,
+            commands::devices::discover_devices,
+            commands::devices::preview_stream,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -1,5 +1,5 @@
 //! `enrol devices`: scans 127.0.0.1 for SBI services and lists every device with its trust
-//! verdict.
+//! verdict; `--trust-providers PEM` stores the device-provider CAs the desktop app trusts.
 
 use std::path::PathBuf;
 
@@ -17,6 +17,10 @@ pub struct DevicesArgs {
     /// Ports to scan, FIRST-LAST
     #[arg(long, default_value = "4501-4600", value_parser = parse_ports)]
     pub ports: (u16, u16),
+    /// Store these device-provider CA certificates (PEM) as the ones this machine trusts, in
+    /// place of those stored before (supervisors; the desktop app captures with them)
+    #[arg(long = "trust-providers", value_name = "PEM", conflicts_with = "trusted_ca")]
+    pub trust_providers: Option<PathBuf>,
 }
 
 pub(super) fn parse_ports(text: &str) -> Result<(u16, u16), String> {
@@ -33,9 +37,8 @@ pub(super) fn parse_ports(text: &str) -> Result<(u16, u16), String> {
     Ok((first, last))
 }
 
-/// The device-provider CAs in `paths` (PEM files).
-pub(super) fn trusted_cas(paths: &[PathBuf]) -> anyhow::Result<TrustedCas> {
-    let mut trusted = TrustedCas::none();
+/// Adds the device-provider CAs in `paths` (PEM files) to `trusted`.
+pub(super) fn add_trusted_cas(trusted: &mut TrustedCas, paths: &[PathBuf]) -> anyhow::Result<()> {
     for path in paths {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -43,7 +46,7 @@ pub(super) fn trusted_cas(paths: &[PathBuf]) -> anyhow::Result<TrustedCas> {
             .add_pem(&text)
             .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     }
-    Ok(trusted)
+    Ok(())
 }
 
 /// Every device on the ports FIRST..=LAST, judged against `trusted`.
@@ -56,7 +59,16 @@ pub(super) fn discover((first, last): (u16, u16), trusted: &TrustedCas) -> sbi::
 }
 
 pub fn run(context: &Context, args: DevicesArgs) -> anyhow::Result<()> {
-    let trusted = trusted_cas(&args.trusted_ca)?;
+    if let Some(path) = &args.trust_providers {
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let count = context.session()?.trust_device_providers(&pem)?;
+        return context.print(&serde_json::json!({ "trusted_device_providers": count }), || {
+            format!("{count} device-provider CA certificate(s) trusted")
+        });
+    }
+    let mut trusted = TrustedCas::none();
+    add_trusted_cas(&mut trusted, &args.trusted_ca)?;
     let found = discover(args.ports, &trusted);
     context.print(&found, || {
         let mut lines = Vec::new();

@@ -216,10 +216,8 @@ fn capture(
     }
     let mut captured = Vec::new();
     if args.capture {
-        let mut trusted = devices::trusted_cas(&args.trusted_ca)?;
-        for pem in session.device_cas()? {
-            trusted.add_pem(&pem)?;
-        }
+        let mut trusted = session.trusted_device_providers()?;
+        devices::add_trusted_cas(&mut trusted, &args.trusted_ca)?;
         let found = devices::discover(args.ports, &trusted);
         captured = session.capture_from_devices(
             registration,

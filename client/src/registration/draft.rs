@@ -378,6 +378,21 @@ impl Registration {
         Ok(())
     }
 
+    /// Takes back an exception (the attribute can be captured after all); nothing to take back
+    /// is not an error.
+    pub fn remove_exception(
+        &mut self,
+        form: &Form,
+        field: &str,
+        attribute: &str,
+    ) -> Result<(), RegistrationError> {
+        check_attribute(form, field, attribute)?;
+        self.advance(Step::Demographics, Step::Biometrics, "the demographics")?;
+        self.exceptions
+            .retain(|e| !(e.field == field && e.attribute == attribute));
+        Ok(())
+    }
+
     fn exception(&self, field: &str, attribute: &str) -> Option<&Exception> {
         self.exceptions
             .iter()

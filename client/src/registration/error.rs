@@ -57,6 +57,12 @@ pub enum RegistrationError {
         retries: u32,
         max: u32,
     },
+    #[error("{field} has nothing left to capture with a {bio_type} device's sub-id {device_sub_id}")]
+    NothingToCapture {
+        field: String,
+        bio_type: &'static str,
+        device_sub_id: u32,
+    },
     #[error("biometric {attribute} is both captured and marked as an exception")]
     CapturedAndExcepted { attribute: String },
     #[error("an exception needs a reason")]
@@ -102,6 +108,7 @@ impl RegistrationError {
             RegistrationError::DocumentTypeInvalid { .. } => "DOCUMENT_TYPE_INVALID",
             RegistrationError::BiometricRecordInvalid { .. } => "BIOMETRIC_RECORD_INVALID",
             RegistrationError::BiometricQualityLow { .. } => "BIOMETRIC_QUALITY_LOW",
+            RegistrationError::NothingToCapture { .. } => "BIOMETRIC_NOTHING_TO_CAPTURE",
             RegistrationError::CapturedAndExcepted { .. } => "BIOMETRIC_CAPTURED_AND_EXCEPTED",
             RegistrationError::ExceptionReasonRequired => "EXCEPTION_REASON_REQUIRED",
             RegistrationError::ExceptionProofRequired => "EXCEPTION_PROOF_REQUIRED",

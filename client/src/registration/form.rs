@@ -8,8 +8,11 @@ use enrol_schema::master_data::MasterData;
 use enrol_schema::packet::Process;
 use enrol_schema::settings::RegistrationSettings;
 use enrol_schema::ui_spec::{ProcessSpec, UiField};
-use enrol_schema::validate::Validator;
+use enrol_schema::validate::{Context, FieldState, ValidationError, Validator};
 use rusqlite::OptionalExtension;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::Date;
 
 use super::error::RegistrationError;
 use crate::error::Error;
@@ -109,6 +112,42 @@ impl Form {
     }
 }
 
+/// A form's state for a record being entered: which fields are shown and required (`visible`
+/// and `requiredOn` evaluated), the age group, and what is wrong with the demographics so far.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FormCheck {
+    pub age_group: Option<String>,
+    pub fields: Vec<FieldState>,
+    /// Demographic fields only: documents and biometrics are judged at the preview.
+    pub errors: Vec<ValidationError>,
+}
+
+impl Form {
+    /// Evaluates the spec's rules and validators on `identity` as it stands, for a form to show
+    /// and hide fields and explain refusals while the operator types.
+    pub fn check(
+        &self,
+        identity: &Map<String, Value>,
+        selected_groups: &[String],
+        today: Date,
+    ) -> FormCheck {
+        let context = Context {
+            selected_groups,
+            ..Context::new(today)
+        };
+        FormCheck {
+            age_group: self.validator.age_group(identity, today).map(str::to_owned),
+            fields: self.validator.field_states(identity, &context),
+            errors: self
+                .validator
+                .validate(identity, &context)
+                .into_iter()
+                .filter(|error| self.is_demographic(&error.field))
+                .collect(),
+        }
+    }
+}
+
 /// Config cache kinds.
 const SCHEMA_KIND: &str = "identity_schema";
 const UI_SPEC_KIND: &str = "ui_spec";
@@ -159,5 +198,101 @@ impl Session {
             self.settings().clone(),
             schema_version,
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use enrol_schema::record::Record;
+    use time::Month;
+
+    fn example() -> Map<String, Value> {
+        Record::parse(
+            "example",
+            enrol_schema::defaults::EXAMPLE_RECORD_JSON.as_bytes(),
+        )
+        .unwrap()
+        .identity
+    }
+
+    /// `(age group, [(field, shown, required)] for `fields`, demographic error codes)`.
+    #[track_caller]
+    fn check(
+        identity: &Map<String, Value>,
+        fields: &[&str],
+        expected: (Option<&str>, &[(&str, bool, bool)], &[(&str, &str)]),
+    ) {
+        let form = Form::defaults(Process::New, RegistrationSettings::default()).unwrap();
+        let today = Date::from_calendar_date(2026, Month::November, 28).unwrap();
+        let checked = form.check(identity, &[], today);
+        let states: Vec<(&str, bool, bool)> = checked
+            .fields
+            .iter()
+            .filter(|state| fields.contains(&state.id.as_str()))
+            .map(|state| (state.id.as_str(), state.visible, state.required))
+            .collect();
+        let errors: Vec<(&str, &str)> = checked
+            .errors
+            .iter()
+            .map(|error| (error.field.as_str(), error.code.as_str()))
+            .collect();
+        assert_eq!(
+            (checked.age_group.as_deref(), states.as_slice(), errors.as_slice()),
+            expected
+        );
+    }
+
+    #[test]
+    fn the_form_check_applies_visible_and_required_on_to_the_values_entered() {
+        let fields = ["introducerName", "introducerRID", "proofOfRelationship"];
+        let mut identity = example();
+        check(
+            &identity,
+            &fields,
+            (
+                Some("ADULT"),
+                &[
+                    ("introducerName", false, false),
+                    ("introducerRID", false, false),
+                    ("proofOfRelationship", true, false),
+                ],
+                &[],
+            ),
+        );
+        identity.insert("dateOfBirth".into(), "2024/03/01".into());
+        check(
+            &identity,
+            &fields,
+            (
+                Some("INFANT"),
+                &[
+                    ("introducerName", true, true),
+                    ("introducerRID", true, true),
+                    ("proofOfRelationship", true, true),
+                ],
+                &[
+                    ("introducerName", "REQUIRED"),
+                    ("introducerRID", "REQUIRED"),
+                    ("introducerUIN", "REQUIRED"),
+                ],
+            ),
+        );
+        identity.insert("introducerUIN".into(), "1234567890".into());
+        identity.insert("fullName".into(), serde_json::json!([{"language": "eng", "value": "4mina"}]));
+        identity.remove("gender");
+        check(
+            &identity,
+            &["introducerRID"],
+            (
+                Some("INFANT"),
+                &[("introducerRID", true, false)],
+                &[
+                    ("fullName", "PATTERN"),
+                    ("gender", "REQUIRED"),
+                    ("introducerName", "REQUIRED"),
+                ],
+            ),
+        );
     }
 }

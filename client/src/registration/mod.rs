@@ -12,10 +12,13 @@ mod form;
 mod steps;
 
 pub use commit::{Committed, RID_SEQUENCE, SignOff, VerifiedSignOff};
-pub use devices::{CaptureGroup, DeviceCapture, GroupOutcome, capture_groups};
+pub use devices::{
+    AttemptOutcome, AttributeQuality, CaptureAttempt, CaptureGroup, DeviceCapture, GroupOutcome,
+    PlannedAttribute, PlannedGroup, capture_groups,
+};
 pub use documents::DocumentFormat;
 pub use draft::{
     CapturedBiometric, CapturedDocument, DeviceSource, Exception, Preview, Registration, Step,
 };
 pub use error::RegistrationError;
-pub use form::Form;
+pub use form::{Form, FormCheck};

@@ -132,6 +132,19 @@ impl Session {
         })
     }
 
+    /// Biometrics step: an exception taken back.
+    pub fn remove_exception(
+        &mut self,
+        registration: &mut Registration,
+        form: &Form,
+        field: &str,
+        attribute: &str,
+    ) -> Result<(), Error> {
+        self.update_registration(registration, "exception_removed", |r| {
+            r.remove_exception(form, field, attribute)
+        })
+    }
+
     /// Preview: the full check before sign-off. Audited but not saved: a resumed draft is
     /// previewed again (and the multi-megabyte draft is not written once more).
     pub fn preview_registration(

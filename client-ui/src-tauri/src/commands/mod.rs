@@ -2,6 +2,8 @@
 //! `enrol-client` function and converts its result; access rules, validation and audit all stay
 //! in the core.
 
+pub mod devices;
+pub mod registration;
 pub mod session;
 
 use enrol_client::session::Operator;
@@ -10,10 +12,12 @@ use enrol_client::{Error, Session};
 use crate::error::CommandError;
 use crate::state::AppState;
 
-/// Keeps a new session as the app's session and returns who it belongs to.
+/// Keeps a new session as the app's session and returns who it belongs to; a registration
+/// left open by the previous session is closed (its draft stays in the store).
 pub(crate) fn keep(state: &AppState, session: Session) -> Operator {
     let operator = session.operator().clone();
     *state.session() = Some(session);
+    *state.registration() = None;
     operator
 }
 

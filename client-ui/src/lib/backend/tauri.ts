@@ -2,14 +2,15 @@
 // method invokes one command of `enrol-desktop` and turns its `{code, message}` into a
 // `BackendError`.
 
-import { invoke } from "@tauri-apps/api/core";
-import { BackendError, type Backend, type FreezeReason } from "./types";
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { BackendError, type Backend, type FreezeReason, type ValidationError } from "./types";
 
 interface CommandError {
   code: string;
   message: string;
   until?: string;
   freeze?: FreezeReason;
+  errors?: ValidationError[];
 }
 
 function isCommandError(value: unknown): value is CommandError {
@@ -21,12 +22,16 @@ function isCommandError(value: unknown): value is CommandError {
   );
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(
+  command: string,
+  args?: Record<string, unknown> | Uint8Array,
+  headers?: Record<string, string>,
+): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<T>(command, args, headers ? { headers } : undefined);
   } catch (error) {
     if (isCommandError(error)) {
-      throw new BackendError(error.code, error.message, error.until, error.freeze);
+      throw new BackendError(error.code, error.message, error.until, error.freeze, error.errors);
     }
     throw new BackendError("IPC", String(error));
   }
@@ -39,4 +44,28 @@ export const tauriBackend: Backend = {
   logout: () => call("logout"),
   homeFacts: () => call("home_facts"),
   freezeStatus: () => call("freeze_status"),
+  registrationDrafts: () => call("registration_drafts"),
+  startRegistration: (process) => call("start_registration", { process }),
+  resumeRegistration: (id) => call("resume_registration", { id }),
+  checkRegistration: (identity, selectedGroups) => call("check_registration", { identity, selectedGroups }),
+  enterDemographics: (identity, selectedGroups) => call("enter_demographics", { identity, selectedGroups }),
+  // The file goes as the raw request body; what it is for travels in headers.
+  attachDocument: (upload) =>
+    call("attach_document", upload.bytes, {
+      "x-field": upload.field,
+      "x-format": upload.format,
+      "x-type": upload.typeCode,
+    }),
+  discoverDevices: () => call("discover_devices"),
+  previewStream: (device, deviceSubId, onFrame) => {
+    const frames = new Channel<string>();
+    frames.onmessage = onFrame;
+    return call("preview_stream", { port: device.port, deviceId: device.deviceId, deviceSubId, frames });
+  },
+  captureBiometrics: (request) => call("capture_biometrics", { request }),
+  markException: (field, attribute, reason) => call("mark_exception", { field, attribute, reason }),
+  removeException: (field, attribute) => call("remove_exception", { field, attribute }),
+  previewRegistration: () => call("preview_registration"),
+  signOff: (password, supervisor) => call("sign_off", { password, supervisor: supervisor ?? null }),
+  discardRegistration: () => call("discard_registration"),
 };

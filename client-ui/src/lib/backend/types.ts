@@ -1,6 +1,10 @@
 // The backend interface the UI depends on, and the shapes it exchanges. Nothing here knows
 // about Tauri: screens receive a `Backend` and tests pass their own.
 
+import type { RegistrationBackend, ValidationError } from "./registration";
+
+export * from "./registration";
+
 export type Role = "operator" | "supervisor" | "administrator";
 
 export interface Operator {
@@ -41,17 +45,20 @@ export class BackendError extends Error {
   readonly code: string;
   readonly until?: string;
   readonly freeze?: FreezeReason;
+  /** Every field the validator refused, for a message beside each one. */
+  readonly errors?: ValidationError[];
 
-  constructor(code: string, message: string, until?: string, freeze?: FreezeReason) {
+  constructor(code: string, message: string, until?: string, freeze?: FreezeReason, errors?: ValidationError[]) {
     super(message);
     this.name = "BackendError";
     this.code = code;
     this.until = until;
     this.freeze = freeze;
+    this.errors = errors;
   }
 }
 
-export interface Backend {
+export interface Backend extends RegistrationBackend {
   /** Resolves when the data directory is initialised; rejects with `NOT_INITIALISED` on first run. */
   dataDirState(): Promise<void>;
   /** Creates the machine and the first supervisor, who is then logged in. */

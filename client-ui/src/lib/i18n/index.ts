@@ -82,6 +82,27 @@ export class Translator {
     );
   }
 
+  /** The name of a code in a family of keys (`attribute.leftThumb`, `process.NEW`, …); the
+   * code itself when the catalogue has no name for it. */
+  term(family: "attribute" | "captureGroup" | "modality" | "process", code: string): string {
+    const key = `${family}.${code}`;
+    return this.has(key) ? this.t(key) : code;
+  }
+
+  /** A field refused by the core's validator, by its code (REQUIRED, PATTERN, …). */
+  validation(code: string): string {
+    const key = `validation.${code}`;
+    return this.has(key) ? this.t(key) : this.t("validation.other", { code });
+  }
+
+  /** A size in bytes as the operator reads it (kB or MB). */
+  bytes(size: number): string {
+    const megabytes = size >= 1_000_000;
+    const value = megabytes ? size / 1_000_000 : Math.max(1, Math.round(size / 1000));
+    const text = new Intl.NumberFormat(this.language.tag, { maximumFractionDigits: 1 }).format(value);
+    return this.t(megabytes ? "units.megabytes" : "units.kilobytes", { value: text });
+  }
+
   /** Any thrown value as the operator should read it. */
   error(error: unknown): ShownError {
     if (!(error instanceof BackendError)) {
