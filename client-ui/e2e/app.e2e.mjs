@@ -71,6 +71,7 @@ try {
   });
 
   await step("set up the machine and the first supervisor", async () => {
+    await session.check("Without a server (field kit)");
     await session.type("Machine ID", "10002");
     await session.type("Centre ID", "10011");
     await session.type("Centre name", "Enrolia Central");

@@ -8,6 +8,8 @@ use std::path::Path;
 const COMMANDS: &[&str] = &[
     "data_dir_state",
     "init_machine",
+    "onboard_machine",
+    "init_from_enrolment",
     "login",
     "logout",
     "home_facts",

@@ -18,6 +18,8 @@ import {
   type FormView,
   type HomeFacts,
   type InitForm,
+  type OnboardForm,
+  type Onboarded,
   type Opened,
   type Operator,
   type PlannedGroup,
@@ -52,6 +54,10 @@ export class FakeBackend implements Backend {
   freeze: Answer<void> = undefined;
   calls: string[] = [];
   lastInit?: InitForm;
+  onboardAnswer: Answer<Onboarded> = { operator: supervisor };
+  lastOnboard?: OnboardForm;
+  enrolmentAnswer: Answer<Operator> = supervisor;
+  lastEnrolment?: { enrolment: string; supervisorId: string; password: string };
 
   dataDirState() {
     this.calls.push("dataDirState");
@@ -61,6 +67,16 @@ export class FakeBackend implements Backend {
     this.calls.push("initMachine");
     this.lastInit = form;
     return settle(this.initAnswer);
+  }
+  onboardMachine(form: OnboardForm) {
+    this.calls.push("onboardMachine");
+    this.lastOnboard = form;
+    return settle(this.onboardAnswer);
+  }
+  initFromEnrolment(enrolment: string, supervisorId: string, password: string) {
+    this.calls.push("initFromEnrolment");
+    this.lastEnrolment = { enrolment, supervisorId, password };
+    return settle(this.enrolmentAnswer);
   }
   login(operator: string, password: string) {
     this.calls.push(`login ${operator} ${password}`);

@@ -76,10 +76,69 @@ function expectLabelledControls() {
   }
 }
 
-it("first run: an uninitialised data dir shows the set-up form, labelled, and lands on home", async () => {
+it("first run online: the server, the code and the supervisor; a failed first sync is shown before home", async () => {
+  backend.initialised = new BackendError("NOT_INITIALISED", "not an initialised data directory");
+  backend.onboardAnswer = {
+    operator: supervisor,
+    firstSyncError: new BackendError("SERVER_UNREACHABLE", "connection refused"),
+  };
+  await start();
+  expect(heading()).toBe("Set up this machine");
+  expect(byId<HTMLInputElement>("init-mode-online").checked).toBe(true);
+  expectLabelledControls();
+  expect(document.getElementById("init-centre")).toBeNull();
+  type("init-server", "http://127.0.0.1:8420");
+  type("init-machine", "10011");
+  type("init-code", "ABCD-EFGH");
+  type("init-supervisor", "sup1");
+  type("init-password", "demo-supervisor");
+  await submit("init-submit");
+  expect(backend.lastOnboard).toEqual({
+    serverUrl: "http://127.0.0.1:8420",
+    machineId: "10011",
+    onboardingCode: "ABCD-EFGH",
+    supervisorId: "sup1",
+    password: "demo-supervisor",
+  });
+  expect(alertText()).toBe(
+    "The sync server cannot be reached. Check the network and the server address, then try again.",
+  );
+  expect(heading()).toBe("Set up this machine");
+  const next = [...document.querySelectorAll("button")].find((b) => b.textContent?.trim() === "Continue");
+  next?.click();
+  await settle();
+  expect(heading()).toBe("Welcome, Amina Diallo");
+});
+
+it("first run from an enrolment file: its text goes to the core with the supervisor", async () => {
+  backend.initialised = new BackendError("NOT_INITIALISED", "not an initialised data directory");
+  await start();
+  byId<HTMLInputElement>("init-mode-file").click();
+  flushSync();
+  expectLabelledControls();
+  await submit("init-submit");
+  expect(alertText()).toMatch(/^The machine enrolment file cannot be used\./);
+  const file = new File(['{"machineId":"10011"}'], "enrolment.json", { type: "application/json" });
+  const input = byId<HTMLInputElement>("init-file");
+  Object.defineProperty(input, "files", { value: [file] });
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+  type("init-supervisor", "sup1");
+  type("init-password", "demo-supervisor");
+  await submit("init-submit");
+  expect(backend.lastEnrolment).toEqual({
+    enrolment: '{"machineId":"10011"}',
+    supervisorId: "sup1",
+    password: "demo-supervisor",
+  });
+  expect(heading()).toBe("Welcome, Amina Diallo");
+});
+
+it("first run without a server: the set-up form, labelled, and lands on home", async () => {
   backend.initialised = new BackendError("NOT_INITIALISED", "not an initialised data directory");
   await start();
   expect(heading()).toBe("Set up this machine");
+  byId<HTMLInputElement>("init-mode-local").click();
+  flushSync();
   expectLabelledControls();
   type("init-machine", "10002");
   type("init-centre", "10011");

@@ -16,6 +16,8 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::session::data_dir_state,
             commands::session::init_machine,
+            commands::session::onboard_machine,
+            commands::session::init_from_enrolment,
             commands::session::login,
             commands::session::logout,
             commands::session::home_facts,

@@ -116,9 +116,9 @@ impl AppState {
             .as_mut()
             .filter(|open| open.registration.operator_id == session.operator().id)
             .ok_or_else(|| {
-                Error::from(enrol_client::registration::RegistrationError::DraftNotFound(
-                    "open".into(),
-                ))
+                Error::from(
+                    enrol_client::registration::RegistrationError::DraftNotFound("open".into()),
+                )
             })?;
         Ok(call(session, open)?)
     }

@@ -87,8 +87,8 @@ pub fn preview_stream(
     frames: Channel<String>,
 ) -> Result<(), CommandError> {
     let device = state.device(port, &device_id)?;
-    let stream = sbi::stream(&device, device_sub_id, PREVIEW_LIMIT)
-        .map_err(enrol_client::Error::from)?;
+    let stream =
+        sbi::stream(&device, device_sub_id, PREVIEW_LIMIT).map_err(enrol_client::Error::from)?;
     for frame in stream {
         let frame = frame.map_err(enrol_client::Error::from)?;
         let url = format!("data:image/jpeg;base64,{}", STANDARD.encode(frame));

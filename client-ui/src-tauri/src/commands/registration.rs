@@ -175,7 +175,10 @@ pub fn attach_document(
     let format = header("x-format").unwrap_or_default();
     let type_code = header("x-type").filter(|code| !code.is_empty());
     let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(CommandError::invalid("document", "the file must be sent as raw bytes"));
+        return Err(CommandError::invalid(
+            "document",
+            "the file must be sent as raw bytes",
+        ));
     };
     let bytes = bytes.clone();
     state.with_registration(|session, open| {

@@ -1,11 +1,13 @@
 //! Commands before and around a session: first run, login, logout and the home summary.
 
 use enrol_client::freeze::FreezeFacts;
-use enrol_client::machine::{self, InitRequest};
+use enrol_client::machine::{self, InitRequest, OnlineOnboarding};
 use enrol_client::session::Operator;
+use enrol_client::sync::SyncOptions;
 use enrol_client::{Options, Session};
+use enrol_schema::enrolment::MachineEnrolment;
 use enrol_schema::settings::RegistrationSettings;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tauri::State;
 
 use super::{keep, with_session};
@@ -51,6 +53,68 @@ impl From<InitForm> for InitRequest {
 #[tauri::command(async)]
 pub fn init_machine(state: State<'_, AppState>, form: InitForm) -> Result<Operator, CommandError> {
     let session = machine::init(&state.dir, &form.into(), Options::default())?;
+    Ok(keep(&state, session))
+}
+
+/// The online set-up form: the server, this machine and the one-time code its administrator
+/// gave, and the supervisor the server knows.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnboardForm {
+    server_url: String,
+    machine_id: String,
+    onboarding_code: String,
+    supervisor_id: String,
+    password: String,
+}
+
+/// A machine onboarded online: the supervisor, logged in, and the first sync's failure if it
+/// failed (the machine is set up all the same; the next sync brings what is missing).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Onboarded {
+    operator: Operator,
+    first_sync_error: Option<CommandError>,
+}
+
+/// Onboards the machine online with a one-time code, then pulls the centre's configuration
+/// and operators.
+#[tauri::command(async)]
+pub fn onboard_machine(
+    state: State<'_, AppState>,
+    form: OnboardForm,
+) -> Result<Onboarded, CommandError> {
+    let request = OnlineOnboarding {
+        server_url: form.server_url,
+        machine_id: form.machine_id,
+        onboarding_code: form.onboarding_code,
+        supervisor_id: form.supervisor_id,
+        password: form.password,
+    };
+    let mut session = machine::onboard_online(&state.dir, &request, Options::default())?;
+    let first_sync_error = session
+        .sync(&SyncOptions::default(), &mut |_| {})
+        .err()
+        .map(|error| CommandError::from(enrol_client::Error::from(error)));
+    Ok(Onboarded {
+        operator: keep(&state, session),
+        first_sync_error,
+    })
+}
+
+/// Sets the machine up from a machine enrolment file (its JSON text), installed by a
+/// supervisor listed in it.
+#[tauri::command(async)]
+pub fn init_from_enrolment(
+    state: State<'_, AppState>,
+    enrolment: String,
+    supervisor_id: String,
+    password: String,
+) -> Result<Operator, CommandError> {
+    let enrolment = MachineEnrolment::from_json(enrolment.as_bytes())
+        .map_err(|error| enrol_client::Error::Enrolment(error.to_string()))?;
+    let request = InitRequest::from_enrolment(enrolment, &supervisor_id, password)?;
+    let session = machine::init(&state.dir, &request, Options::default())?;
     Ok(keep(&state, session))
 }
 

@@ -3,7 +3,7 @@
 // `BackendError`.
 
 import { Channel, invoke } from "@tauri-apps/api/core";
-import { BackendError, type Backend, type FreezeReason, type ValidationError } from "./types";
+import { BackendError, type Backend, type FreezeReason, type Operator, type ValidationError } from "./types";
 
 interface CommandError {
   code: string;
@@ -22,6 +22,10 @@ function isCommandError(value: unknown): value is CommandError {
   );
 }
 
+function backendError(error: CommandError): BackendError {
+  return new BackendError(error.code, error.message, error.until, error.freeze, error.errors);
+}
+
 async function call<T>(
   command: string,
   args?: Record<string, unknown> | Uint8Array,
@@ -31,7 +35,7 @@ async function call<T>(
     return await invoke<T>(command, args, headers ? { headers } : undefined);
   } catch (error) {
     if (isCommandError(error)) {
-      throw new BackendError(error.code, error.message, error.until, error.freeze, error.errors);
+      throw backendError(error);
     }
     throw new BackendError("IPC", String(error));
   }
@@ -40,6 +44,15 @@ async function call<T>(
 export const tauriBackend: Backend = {
   dataDirState: () => call("data_dir_state"),
   initMachine: (form) => call("init_machine", { form }),
+  onboardMachine: async (form) => {
+    const answer = await call<{ operator: Operator; firstSyncError: CommandError | null }>("onboard_machine", { form });
+    return {
+      operator: answer.operator,
+      firstSyncError: answer.firstSyncError ? backendError(answer.firstSyncError) : undefined,
+    };
+  },
+  initFromEnrolment: (enrolment, supervisorId, password) =>
+    call("init_from_enrolment", { enrolment, supervisorId, password }),
   login: (operator, password) => call("login", { operator, password }),
   logout: () => call("logout"),
   homeFacts: () => call("home_facts"),

@@ -23,6 +23,22 @@ export interface InitForm {
   password: string;
 }
 
+/** Online onboarding: the server, this machine, the administrator's one-time code and the
+ * supervisor the server knows. */
+export interface OnboardForm {
+  serverUrl: string;
+  machineId: string;
+  onboardingCode: string;
+  supervisorId: string;
+  password: string;
+}
+
+/** A machine onboarded online; `firstSyncError` when pulling the centre's data failed. */
+export interface Onboarded {
+  operator: Operator;
+  firstSyncError?: BackendError;
+}
+
 /** The counts and dates the core's freeze rules look at (seconds since the epoch). */
 export interface HomeFacts {
   last_sync_at: number;
@@ -63,6 +79,10 @@ export interface Backend extends RegistrationBackend {
   dataDirState(): Promise<void>;
   /** Creates the machine and the first supervisor, who is then logged in. */
   initMachine(form: InitForm): Promise<Operator>;
+  /** Onboards the machine online with a one-time code; the supervisor is then logged in. */
+  onboardMachine(form: OnboardForm): Promise<Onboarded>;
+  /** Sets the machine up from a machine enrolment file's text, installed by a supervisor it lists. */
+  initFromEnrolment(enrolment: string, supervisorId: string, password: string): Promise<Operator>;
   login(operator: string, password: string): Promise<Operator>;
   logout(): Promise<void>;
   homeFacts(): Promise<HomeFacts>;
