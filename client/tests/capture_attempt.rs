@@ -5,6 +5,7 @@
 //! capture and taken back.
 
 mod kit;
+mod support;
 mod sbi_bridge;
 
 use std::time::Duration;
