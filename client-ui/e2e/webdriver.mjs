@@ -140,9 +140,11 @@ export class Session {
     return waitFor(what, () => this.find(xpath), timeoutMs);
   }
 
-  /** An input found by the text of its label, as an operator (or a screen reader) names it. */
+  /** An input found by the text of its label, as an operator (or a screen reader) names it;
+   * a required field's label may end with its `*` marker. */
   labelled(label) {
-    return `//*[@id=//label[normalize-space()=${literal(label)}]/@for]`;
+    const text = literal(label);
+    return `//*[@id=//label[normalize-space()=${text} or normalize-space()=concat(${text}, '*')]/@for]`;
   }
 
   async type(label, text) {

@@ -5,8 +5,8 @@
 //! capture and taken back.
 
 mod kit;
-mod support;
 mod sbi_bridge;
+mod support;
 
 use std::time::Duration;
 
@@ -47,7 +47,11 @@ fn registration(session: &mut Session) -> (Form, Registration) {
 fn device(devices: &[FoundDevice], bio_type: BioType) -> &FoundDevice {
     devices
         .iter()
-        .find(|d| d.digital_id.as_ref().is_some_and(|id| id.bio_type == bio_type))
+        .find(|d| {
+            d.digital_id
+                .as_ref()
+                .is_some_and(|id| id.bio_type == bio_type)
+        })
         .unwrap()
 }
 
@@ -123,9 +127,13 @@ fn device_providers_are_trusted_by_supervisors_and_judge_discovery() {
     let trusted = operator.discover_devices(&options(bridge.port)).unwrap();
     assert!(trusted.devices.iter().all(FoundDevice::is_trusted));
     let entries = supervisor.audit_entries_after(0, 1000).unwrap();
-    assert!(entries.iter().any(|e| e.action == "machine.trusted_key_changed"
-        && e.subject == "device_provider_cas"
-        && e.actor == kit::SUPERVISOR));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "machine.trusted_key_changed"
+                && e.subject == "device_provider_cas"
+                && e.actor == kit::SUPERVISOR)
+    );
 }
 
 #[test]

@@ -19,7 +19,11 @@ pub struct DevicesArgs {
     pub ports: (u16, u16),
     /// Store these device-provider CA certificates (PEM) as the ones this machine trusts, in
     /// place of those stored before (supervisors; the desktop app captures with them)
-    #[arg(long = "trust-providers", value_name = "PEM", conflicts_with = "trusted_ca")]
+    #[arg(
+        long = "trust-providers",
+        value_name = "PEM",
+        conflicts_with = "trusted_ca"
+    )]
     pub trust_providers: Option<PathBuf>,
 }
 
@@ -63,9 +67,10 @@ pub fn run(context: &Context, args: DevicesArgs) -> anyhow::Result<()> {
         let pem = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let count = context.session()?.trust_device_providers(&pem)?;
-        return context.print(&serde_json::json!({ "trusted_device_providers": count }), || {
-            format!("{count} device-provider CA certificate(s) trusted")
-        });
+        return context.print(
+            &serde_json::json!({ "trusted_device_providers": count }),
+            || format!("{count} device-provider CA certificate(s) trusted"),
+        );
     }
     let mut trusted = TrustedCas::none();
     add_trusted_cas(&mut trusted, &args.trusted_ca)?;

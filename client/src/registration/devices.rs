@@ -444,7 +444,8 @@ mod tests {
         settings.quality.thumb = 45;
         settings.retries.face = 5;
         let form = Form::defaults(enrol_schema::packet::Process::New, settings).unwrap();
-        let plan: Vec<(BioType, u32, Vec<(&str, u32, u32)>)> = form
+        type Planned<'a> = (BioType, u32, Vec<(&'a str, u32, u32)>);
+        let plan: Vec<Planned> = form
             .capture_plan("individualBiometrics")
             .unwrap()
             .into_iter()
@@ -476,7 +477,11 @@ mod tests {
                     3,
                     vec![("leftThumb", 45, 3), ("rightThumb", 45, 3)]
                 ),
-                (BioType::Iris, 3, vec![("leftEye", 60, 3), ("rightEye", 60, 3)]),
+                (
+                    BioType::Iris,
+                    3,
+                    vec![("leftEye", 60, 3), ("rightEye", 60, 3)]
+                ),
                 (BioType::Face, 0, vec![("face", 90, 5)]),
             ]
         );

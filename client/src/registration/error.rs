@@ -57,7 +57,9 @@ pub enum RegistrationError {
         retries: u32,
         max: u32,
     },
-    #[error("{field} has nothing left to capture with a {bio_type} device's sub-id {device_sub_id}")]
+    #[error(
+        "{field} has nothing left to capture with a {bio_type} device's sub-id {device_sub_id}"
+    )]
     NothingToCapture {
         field: String,
         bio_type: &'static str,

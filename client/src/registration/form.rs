@@ -217,12 +217,14 @@ mod tests {
     }
 
     /// `(age group, [(field, shown, required)] for `fields`, demographic error codes)`.
+    type Expected<'a> = (
+        Option<&'a str>,
+        &'a [(&'a str, bool, bool)],
+        &'a [(&'a str, &'a str)],
+    );
+
     #[track_caller]
-    fn check(
-        identity: &Map<String, Value>,
-        fields: &[&str],
-        expected: (Option<&str>, &[(&str, bool, bool)], &[(&str, &str)]),
-    ) {
+    fn check(identity: &Map<String, Value>, fields: &[&str], expected: Expected<'_>) {
         let form = Form::defaults(Process::New, RegistrationSettings::default()).unwrap();
         let today = Date::from_calendar_date(2026, Month::November, 28).unwrap();
         let checked = form.check(identity, &[], today);
@@ -238,7 +240,11 @@ mod tests {
             .map(|error| (error.field.as_str(), error.code.as_str()))
             .collect();
         assert_eq!(
-            (checked.age_group.as_deref(), states.as_slice(), errors.as_slice()),
+            (
+                checked.age_group.as_deref(),
+                states.as_slice(),
+                errors.as_slice()
+            ),
             expected
         );
     }
@@ -279,7 +285,10 @@ mod tests {
             ),
         );
         identity.insert("introducerUIN".into(), "1234567890".into());
-        identity.insert("fullName".into(), serde_json::json!([{"language": "eng", "value": "4mina"}]));
+        identity.insert(
+            "fullName".into(),
+            serde_json::json!([{"language": "eng", "value": "4mina"}]),
+        );
         identity.remove("gender");
         check(
             &identity,

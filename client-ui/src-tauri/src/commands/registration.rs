@@ -157,8 +157,8 @@ pub fn enter_demographics(
     })
 }
 
-/// Documents step: the file's bytes are the raw request body; the field, its declared format
-/// (the file's extension) and the document type travel as headers.
+/// Documents step: the file's bytes are the request body; the field, its declared format (the
+/// file's extension) and the document type travel as headers.
 #[tauri::command]
 pub fn attach_document(
     state: State<'_, AppState>,
@@ -174,13 +174,12 @@ pub fn attach_document(
     let field = header("x-field").unwrap_or_default();
     let format = header("x-format").unwrap_or_default();
     let type_code = header("x-type").filter(|code| !code.is_empty());
-    let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(CommandError::invalid(
-            "document",
-            "the file must be sent as raw bytes",
-        ));
+    // Raw over the IPC protocol; an array of numbers when the webview falls back to messages.
+    let bytes = match request.body() {
+        InvokeBody::Raw(bytes) => bytes.clone(),
+        InvokeBody::Json(value) => serde_json::from_value(value.clone())
+            .map_err(|_| CommandError::invalid("document", "the file must be sent as bytes"))?,
     };
-    let bytes = bytes.clone();
     state.with_registration(|session, open| {
         session.attach_document(
             &mut open.registration,
