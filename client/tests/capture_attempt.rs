@@ -57,6 +57,9 @@ fn device(devices: &[FoundDevice], bio_type: BioType) -> &FoundDevice {
 
 /// One attempt at a group; the outcome's `(kept, attempt, qualities)` or the error code.
 #[allow(clippy::too_many_arguments)]
+/// Whether the capture was kept, and each attribute's threshold; or the refusal's code.
+type Outcome = Result<(bool, Vec<(&'static str, u32)>), &'static str>;
+
 fn attempt(
     session: &mut Session,
     form: &Form,
@@ -65,7 +68,7 @@ fn attempt(
     bio_type: BioType,
     device_sub_id: u32,
     attempt: u32,
-) -> Result<(bool, Vec<(&'static str, u32)>), &'static str> {
+) -> Outcome {
     session
         .capture_attempt(
             registration,
