@@ -120,7 +120,7 @@ it("first run from an enrolment file: its text goes to the core with the supervi
   expect(alertText()).toMatch(/^The machine enrolment file cannot be used\./);
   const file = new File(['{"machineId":"10011"}'], "enrolment.json", { type: "application/json" });
   const input = byId<HTMLInputElement>("init-file");
-  Object.defineProperty(input, "files", { value: [file] });
+  Object.defineProperty(input, "files", { value: [file], writable: true });
   input.dispatchEvent(new Event("change", { bubbles: true }));
   type("init-supervisor", "sup1");
   type("init-password", "demo-supervisor");
