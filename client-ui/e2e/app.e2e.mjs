@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { asSupervisor, bridgeAdmin, pipelineCertificate, residentFiles, startBridge } from "./services.mjs";
+import { bridgeAdmin, pipelineCertificate, receivedPackets, residentFiles, startBridge, startServer } from "./services.mjs";
 import { Harness, literal } from "./webdriver.mjs";
 
 const repo = resolve(import.meta.dirname, "../..");
@@ -55,6 +55,13 @@ async function outcomeIs(session, group, text, timeoutMs = 60_000) {
 }
 
 const bridge = await startBridge(bin, join(work, "bridge"), "finger-slap,finger-single,iris,face");
+mkdirSync(join(work, "server"));
+const server = await startServer(bin, join(work, "server"), {
+  supervisor: "SUP1",
+  password: PASSWORD,
+  pipelineCert: pipelineCertificate(work),
+  deviceCaPem: bridge.caPem,
+});
 // Good fingers and irises; the face estimate stays under MOSIP's 90 whatever the quality.
 await bridgeAdmin(bridge.port, "simulator", { quality: 95 });
 const harness = await Harness.start({
@@ -70,18 +77,16 @@ try {
     await session.screenshot(join(shots, "01-first-run.png"));
   });
 
-  await step("set up the machine and the first supervisor", async () => {
-    await session.check("Without a server (field kit)");
-    await session.type("Machine ID", "10002");
-    await session.type("Centre ID", "10011");
-    await session.type("Centre name", "Enrolia Central");
+  await step("onboard the machine online with the administrator's one-time code", async () => {
+    await session.type("Server address", server.url);
+    await session.type("Machine ID", "10011");
+    await session.type("Onboarding code", server.code);
     await session.type("Supervisor user ID", "SUP1");
-    await session.type("Full name", "Amina Diallo");
     await session.type("Password", PASSWORD);
-    await session.type("Confirm password", PASSWORD);
-    await session.clickButton("Set up machine");
-    await headingIs(session, "Welcome, Amina Diallo", 120_000);
-    await session.screenshot(join(shots, "02-home-after-setup.png"));
+    await session.screenshot(join(shots, "02-first-run-online.png"));
+    await session.clickButton("Onboard machine");
+    await headingIs(session, "Welcome, Amina Supervisor", 120_000);
+    await session.screenshot(join(shots, "02-home-after-onboarding.png"));
   });
 
   await step("log out", async () => {
@@ -103,20 +108,11 @@ try {
   await step("log in and see the home summary", async () => {
     await session.type("Password", "correct horse battery");
     await session.clickButton("Log in");
-    await headingIs(session, "Welcome, Amina Diallo", 60_000);
+    await headingIs(session, "Welcome, Amina Supervisor", 60_000);
     const pending = await session.waitFor("the summary", "//*[@data-testid='pending-approval']");
     assert.equal(await session.text(pending), "0");
     await session.waitFor("registrations open", "//*[@data-testid='registration-open']");
     await session.screenshot(join(shots, "05-home.png"));
-  });
-
-  await step("the supervisor installs the pipeline certificate and trusts the bridge's device provider", async () => {
-    const caFile = join(work, "device-provider-ca.pem");
-    writeFileSync(caFile, bridge.caPem);
-    asSupervisor(bin, harness.enrolHome, join(work, "run"), "SUP1", PASSWORD, [
-      ["packets", "trust-pipeline", pipelineCertificate(work)],
-      ["devices", "--trust-providers", caFile],
-    ]);
   });
 
   const files = residentFiles(work);
@@ -223,18 +219,18 @@ try {
     await session.clickButton("Sign off and create the packet");
     await headingIs(session, "Registration acknowledgement", 60_000);
     rid = (await session.textOf("the RID", "//*[@data-testid='rid']")).replaceAll(" ", "");
-    assert.match(rid, /^1001110002\d{19}$/);
+    assert.match(rid, /^1000110011\d{19}$/);
     assert.ok(await session.find("//figure[contains(@class, 'qr')]/*[local-name()='svg']"), "the QR code");
     await session.screenshot(join(shots, "12-registration-acknowledgement.png"));
     await session.clickButton("Back to home");
-    await headingIs(session, "Welcome, Amina Diallo");
+    await headingIs(session, "Welcome, Amina Supervisor");
     const pending = await session.waitFor("one pending approval", "//*[@data-testid='pending-approval' and normalize-space()='1']");
     assert.ok(pending);
   });
 
   await step("the registration screen in Arabic: right-to-left, Arabic inputs right-to-left", async () => {
     await session.click(`${session.labelled("Language")}/option[@value='ara']`, "the Arabic option");
-    await headingIs(session, "مرحبًا، Amina Diallo");
+    await headingIs(session, "مرحبًا، Amina Supervisor");
     await session.clickButton("بدء التسجيل");
     await headingIs(session, "موافقة", 30_000);
     await session.check("لقد قرأت الشروط وأوافق عليها");
@@ -252,7 +248,7 @@ try {
   });
 
   await step("home in Arabic: right-to-left throughout", async () => {
-    await headingIs(session, "مرحبًا، Amina Diallo");
+    await headingIs(session, "مرحبًا، Amina Supervisor");
     assert.equal(await session.run("return document.documentElement.getAttribute('dir')"), "rtl");
     assert.equal(await session.run("return document.documentElement.lang"), "ar");
     await session.screenshot(join(shots, "14-home-arabic.png"));
@@ -274,5 +270,6 @@ try {
   await session?.close();
   await harness.stop();
   bridge.child.kill("SIGTERM");
+  server.child.kill("SIGTERM");
   rmSync(work, { recursive: true, force: true });
 }

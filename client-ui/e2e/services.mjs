@@ -1,11 +1,12 @@
-// What the end-to-end registration needs beside the app: the real `enrol-bridge` simulator on
-// a free port, the `enrol` CLI for the supervisor's set-up (pipeline certificate, trusted device
-// provider), and the files a resident brings (a pipeline key pair made with openssl, scans).
+// What the end-to-end tests and the benchmark need beside the app: the real `enrol-bridge`
+// simulator and the real `enrol-sync` server on free ports (provisioned with its admin CLI), a
+// pipeline key pair made with openssl, and the files a resident brings.
 
 import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { freePort } from "./webdriver.mjs";
 
 /** Starts `enrol-bridge --simulate devices --port 0` with its own data dir; resolves with its port. */
 export async function startBridge(bin, dataDir, devices) {
@@ -37,27 +38,6 @@ export async function bridgeAdmin(port, path, body) {
   if (!response.ok) throw new Error(`bridge admin ${path}: ${response.status}`);
 }
 
-/**
- * Runs `enrol` commands as a supervisor in the app's data directory: logs in with `password`,
- * runs each command with that session, logs out.
- */
-export function asSupervisor(bin, enrolHome, runtimeDir, user, password, commands) {
-  const enrol = (args, input, env = {}) =>
-    execFileSync(join(bin, "enrol"), args, {
-      input,
-      encoding: "utf8",
-      env: { ...process.env, ENROL_HOME: enrolHome, XDG_RUNTIME_DIR: runtimeDir, ...env },
-    });
-  const printed = enrol(["login", "--user", user, "--password-stdin"], `${password}\n`);
-  const token = printed.match(/ENROL_SESSION=(\S+)/)?.[1];
-  if (!token) throw new Error(`enrol login printed no session: ${printed}`);
-  try {
-    for (const args of commands) enrol(args, "", { ENROL_SESSION: token });
-  } finally {
-    enrol(["logout"], "", { ENROL_SESSION: token });
-  }
-}
-
 /** A pipeline key pair (the certificate is what the client encrypts packets to). */
 export function pipelineCertificate(dir) {
   const cert = join(dir, "pipeline-cert.pem");
@@ -82,4 +62,49 @@ export function residentFiles(dir) {
     photo: file("missing-finger.jpg", "\xff\xd8\xff\xe0\x00\x10JFIF"),
     gif: file("scan.gif", "GIF89a"),
   };
+}
+
+/**
+ * Starts the real `enrol-sync` on its embedded defaults (SQLite in `dataDir`) on a free port and
+ * provisions with its admin CLI what a server administrator would: centre 10001, the supervisor
+ * with their password, the pipeline certificate, the bridge's device-provider CA, machine 10011
+ * and a one-time onboarding code for it.
+ */
+export async function startServer(bin, dataDir, { supervisor, password, pipelineCert, deviceCaPem }) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(join(bin, "enrol-sync"), ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`enrol-sync exited with ${child.exitCode}: ${stderr}`);
+    const healthy = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (healthy) break;
+    if (Date.now() > deadline) throw new Error(`enrol-sync did not answer /healthz: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const admin = (args, input = "") =>
+    execFileSync(join(bin, "enrol-sync"), ["admin", "--data-dir", dataDir, ...args], { input, encoding: "utf8" });
+  admin(["centre", "10001", "E2E centre"]);
+  admin(["operator", supervisor, "--name", "Amina Supervisor", "--centre", "10001", "--role", "supervisor",
+    "--role", "operator", "--password-stdin"], `${password}\n`);
+  admin(["publish", "--kind", "pipeline-certificate", "--name", "pipeline", pipelineCert]);
+  const caFile = join(dataDir, "..", "device-provider-ca.pem");
+  writeFileSync(caFile, deviceCaPem);
+  admin(["publish", "--kind", "device-ca", "--name", "e2e-bridge", caFile]);
+  admin(["register-machine", "10011", "--centre", "10001", "--name", "E2E laptop"]);
+  const code = admin(["onboarding-code", "10011"]).trim();
+  return { child, url, code, pipelineToken: admin(["pipeline-token"]).trim() };
+}
+
+/** The packets the server has received and offers the pipeline (its feed): `[{rid, packet_hash, …}]`. */
+export async function receivedPackets(server) {
+  const response = await fetch(`${server.url}/v1/pipeline/feed`, {
+    headers: { authorization: `Bearer ${server.pipelineToken}` },
+  });
+  if (!response.ok) throw new Error(`pipeline feed: ${response.status} ${await response.text()}`);
+  return (await response.json()).items;
 }

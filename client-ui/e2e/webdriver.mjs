@@ -27,7 +27,8 @@ export async function waitFor(what, probe, timeoutMs = 30_000, intervalMs = 50) 
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError.message}` : ""}`);
 }
 
-async function freePort() {
+/** A TCP port nobody listens on right now. */
+export async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();

@@ -71,6 +71,27 @@ impl Disk {
         Ok(())
     }
 
+    /// Creates `path` with `bytes` and makes it durable (fsync of the file, then of its folder);
+    /// fails if `path` exists. Not atomic: a crash may leave a partial file, so this is only for
+    /// files that exist for the program once something else (a committed row) says so. One
+    /// journal commit fewer than [`Disk::write_atomic`]. A failure removes the partial file.
+    pub fn create_durable(&self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+        let folder = path
+            .parent()
+            .ok_or_else(|| Error::invalid("path", format!("{} has no folder", path.display())))?;
+        let result = match self.write_new(path, bytes) {
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(Error::io(path, error));
+            }
+            written => written.and_then(|()| File::open(folder)?.sync_all()),
+        };
+        if let Err(error) = result {
+            let _ = fs::remove_file(path);
+            return Err(Error::io(path, error));
+        }
+        Ok(())
+    }
+
     fn write_new(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
         let mut file = OpenOptions::new()
             .write(true)
@@ -109,5 +130,22 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         disk.write_atomic(&path, b"").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"");
+    }
+
+    #[test]
+    fn create_durable_never_replaces_and_leaves_nothing_on_a_full_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("packet.zip");
+        Disk::default().create_durable(&path, b"first").unwrap();
+        let error = Disk::default()
+            .create_durable(&path, b"second")
+            .unwrap_err();
+        assert_eq!(fs::read(&path).unwrap(), b"first", "{error}");
+        let other = dir.path().join("other.zip");
+        let error = Disk::with_free_bytes(4)
+            .create_durable(&other, b"too long")
+            .unwrap_err();
+        assert_eq!(error.code(), "DISK_FULL");
+        assert!(!other.exists());
     }
 }

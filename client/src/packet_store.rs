@@ -100,10 +100,10 @@ impl Session {
     /// Creates and commits a packet atomically. Inside one immediate transaction (which holds
     /// the store's write lock, so [`Session::remove_orphan_packets`] cannot run meanwhile)
     /// `make` seals the packet (reading what it needs, e.g. the RID sequence, in the same
-    /// transaction), the file is written durably (temp, fsync, rename, fsync of the folder),
-    /// then its row, whatever `also` writes and the audit entry; the commit makes it exist. A
-    /// failure before the commit removes the file; a crash leaves at most an orphan file, which
-    /// the next session removes, and every number `make` took from a sequence rolls back with
+    /// transaction), the file is created durably under its final name (fsync of the file and
+    /// the folder; no rename, since only the row makes it exist), then its row, whatever `also` writes and the audit entry; the commit makes it exist. A
+    /// failure before the commit removes the file; a crash leaves at most an orphan file,
+    /// possibly partial, which the next session removes, and every number `make` took from a sequence rolls back with
     /// the packet that used it.
     pub(crate) fn commit_packet<S, T>(
         &mut self,
@@ -147,7 +147,7 @@ impl Session {
             ));
         }
         let written = (|| {
-            disk.write_atomic(&path, &packet.bytes)?;
+            disk.create_durable(&path, &packet.bytes)?;
             tx.execute(
                 "INSERT INTO packets (rid, registration_id, file_name, sha256, size, created_at, approval)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",

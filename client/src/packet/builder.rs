@@ -3,7 +3,8 @@
 
 use enrol_schema::identity_schema::Subpacket;
 use enrol_schema::packet::{PacketManifest, Process, SignedManifest, SubpacketEntry};
-use rand_core::CryptoRngCore;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRngCore, SeedableRng};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -13,6 +14,7 @@ use super::cbeff;
 use super::cert::PipelineCertificate;
 use super::crypto::{MachineKey, base64_url, hex_upper, seal, sha256, sign};
 use super::error::PacketError;
+use super::fork::both;
 use super::input::{AuthMethod, PacketInput, SUBPACKETS};
 
 /// MOSIP's source name for packets made by a registration client.
@@ -32,7 +34,9 @@ pub struct SealedPacket {
     pub signed_manifest: SignedManifest,
 }
 
-/// Builds, signs and encrypts a packet.
+/// Builds, signs and encrypts a packet. The independent passes over the same bytes (hashing,
+/// signing, encrypting; the three sub-packets) run side by side on scoped threads; each
+/// sub-packet's encryption draws from its own ChaCha20 generator seeded from `rng`.
 pub fn build(
     input: &PacketInput,
     machine_key: &MachineKey,
@@ -53,13 +57,40 @@ pub fn build(
     let total: usize = cbeffs.iter().map(|(_, x)| x.len()).sum::<usize>()
         + input.documents.iter().map(|d| d.bytes.len()).sum::<usize>();
 
+    let jobs = SUBPACKETS.map(|sub| {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        (sub, seed)
+    });
+    let sealed = std::thread::scope(|scope| {
+        let (cbeffs, audit, common_meta) = (&cbeffs, &audit, &common_meta);
+        let running = jobs.map(|(sub, seed)| {
+            scope.spawn(move || -> Result<(Vec<u8>, String), PacketError> {
+                let plain = subpacket_zip(input, sub, cbeffs, audit, common_meta)?;
+                let (encrypted, signature) = both(
+                    || seal(&plain, pipeline, &mut ChaCha20Rng::from_seed(seed)),
+                    || sign(machine_key, &plain),
+                );
+                Ok((encrypted?, base64_url(&signature?)))
+            })
+        });
+        running.map(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    });
+
     let mut container = ZipBuilder::new(input.created_at, total + 64 * 1024);
     let mut entries = Vec::with_capacity(SUBPACKETS.len());
-    for sub in SUBPACKETS {
-        let plain = subpacket_zip(input, sub, &cbeffs, &audit, &common_meta)?;
-        let signature = base64_url(&sign(machine_key, &plain)?);
-        let encrypted = seal(&plain, pipeline, rng)?;
-        let encrypted_hash = base64_url(&sha256(&encrypted));
+    for (sub, sealed) in SUBPACKETS.into_iter().zip(sealed) {
+        let (encrypted, signature) = sealed?;
+        let name = format!("{prefix}_{}", sub.as_str());
+        let (added, encrypted_hash) = both(
+            || container.add(&format!("{name}.zip"), &encrypted, Packing::Stored),
+            || base64_url(&sha256(&encrypted)),
+        );
+        added?;
         let metadata = json!({
             "id": packet_id,
             "packetname": format!("{rid}_{}", sub.as_str()),
@@ -73,8 +104,6 @@ pub fn build(
             "creationdate": cbeff::iso_millis(input.created_at),
             "refid": input.rid.ref_id(),
         });
-        let name = format!("{prefix}_{}", sub.as_str());
-        container.add(&format!("{name}.zip"), &encrypted, Packing::Stored)?;
         container.add(
             &format!("{name}.json"),
             &serde_json::to_vec(&metadata).map_err(json_error)?,
@@ -154,14 +183,6 @@ fn subpacket_zip(
     }
     let id_json = serde_json::to_vec(&json!({ "identity": identity })).map_err(json_error)?;
 
-    let mut data_hash = Sha256::new();
-    for (_, xml) in &bio_files {
-        data_hash.update(xml);
-    }
-    data_hash.update(&id_json);
-    for doc in &docs {
-        data_hash.update(&doc.bytes);
-    }
     let mut sequence1 = Vec::new();
     if !bio_files.is_empty() {
         let names: Vec<&str> = bio_files.iter().map(|(stem, _)| *stem).collect();
@@ -190,22 +211,38 @@ fn subpacket_zip(
         + docs.iter().map(|d| d.bytes.len()).sum::<usize>()
         + meta_json.len()
         + audit.len();
-    let mut zip = ZipBuilder::new(input.created_at, size + 4096);
-    zip.add("ID.json", &id_json, Packing::Deflated)?;
-    for doc in &docs {
-        let name = format!("{}.{}", doc.field, doc.format);
-        zip.add(&name, &doc.bytes, Packing::Stored)?;
-    }
-    for (stem, xml) in &bio_files {
-        zip.add(&format!("{stem}.xml"), xml, CBEFF_PACKING)?;
-    }
-    if with_audit {
-        zip.add("audit.json", audit, Packing::Deflated)?;
-    }
-    zip.add("packet_meta_info.json", &meta_json, Packing::Deflated)?;
+    let data_hash = || {
+        let mut hash = Sha256::new();
+        for (_, xml) in &bio_files {
+            hash.update(xml);
+        }
+        hash.update(&id_json);
+        for doc in &docs {
+            hash.update(&doc.bytes);
+        }
+        hash.finalize()
+    };
+    let zip_files = || -> Result<ZipBuilder, PacketError> {
+        let mut zip = ZipBuilder::new(input.created_at, size + 4096);
+        zip.add("ID.json", &id_json, Packing::Deflated)?;
+        for doc in &docs {
+            let name = format!("{}.{}", doc.field, doc.format);
+            zip.add(&name, &doc.bytes, Packing::Stored)?;
+        }
+        for (stem, xml) in &bio_files {
+            zip.add(&format!("{stem}.xml"), xml, CBEFF_PACKING)?;
+        }
+        if with_audit {
+            zip.add("audit.json", audit, Packing::Deflated)?;
+        }
+        zip.add("packet_meta_info.json", &meta_json, Packing::Deflated)?;
+        Ok(zip)
+    };
+    let (zip, data_hash) = both(zip_files, data_hash);
+    let mut zip = zip?;
     zip.add(
         "packet_data_hash.txt",
-        hex_upper(&data_hash.finalize()).as_bytes(),
+        hex_upper(&data_hash).as_bytes(),
         Packing::Stored,
     )?;
     zip.add(

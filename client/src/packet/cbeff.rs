@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 use super::crypto::{base64_any, base64_url};
 use super::error::PacketError;
+use super::fork::map_halves;
 use super::input::{BioAttribute, BiometricField, Modality};
 
 /// The CBEFF XML namespace.
@@ -37,7 +38,8 @@ fn write_document(w: &mut Writer<Vec<u8>>, field: &BiometricField) -> io::Result
         .with_attribute(("xmlns", NAMESPACE))
         .write_inner_content(|w| {
             integrity(w)?;
-            for capture in &field.captures {
+            let bdbs = map_halves(&field.captures, |c| c.iso.len(), |c| base64_url(&c.iso));
+            for (capture, bdb) in field.captures.iter().zip(bdbs) {
                 let others = [
                     ("EXCEPTION", "false".to_owned()),
                     ("RETRIES", capture.retries.to_string()),
@@ -46,7 +48,6 @@ fn write_document(w: &mut Writer<Vec<u8>>, field: &BiometricField) -> io::Result
                     ("PAYLOAD", capture.payload.clone().unwrap_or_default()),
                     ("SPEC_VERSION", capture.spec_version.clone()),
                 ];
-                let bdb = base64_url(&capture.iso);
                 bir(
                     w,
                     capture.attribute,

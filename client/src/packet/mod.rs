@@ -11,6 +11,7 @@ mod cert;
 pub mod crypto;
 mod error;
 mod file;
+mod fork;
 mod input;
 mod manifest;
 mod reader;
