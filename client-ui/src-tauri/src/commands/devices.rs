@@ -2,6 +2,8 @@
 //! against the device providers the store trusts) and a device's live STREAM preview, whose
 //! JPEG frames reach the front end as `data:` URLs through a channel.
 
+use std::time::{Duration, Instant};
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use enrol_client::sbi::{self, DiscoveryOptions, FoundDevice, Verdict};
@@ -15,7 +17,10 @@ use crate::error::CommandError;
 use crate::state::AppState;
 
 /// Longest a preview may run when no capture ends it first.
-const PREVIEW_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+const PREVIEW_LIMIT: Duration = Duration::from_secs(120);
+/// Shortest time between two frames handed to the front end: a preview needs no more than
+/// 10 fps, and every frame is a decode in the web process, so faster devices' frames are dropped.
+const PREVIEW_FRAME_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A device as the picker lists it.
 #[derive(Debug, Serialize)]
@@ -76,7 +81,7 @@ pub fn discover_devices(state: State<'_, AppState>) -> Result<Vec<DeviceView>, C
     Ok(views)
 }
 
-/// Streams a device's preview until the capture that follows ends it, the device stops, or
+/// Streams a device's preview (at most 10 frames a second) until the capture that follows ends it, the device stops, or
 /// the front end goes away; resolves then, or fails with the device's `SBI_*` error.
 #[tauri::command(async)]
 pub fn preview_stream(
@@ -89,8 +94,13 @@ pub fn preview_stream(
     let device = state.device(port, &device_id)?;
     let stream =
         sbi::stream(&device, device_sub_id, PREVIEW_LIMIT).map_err(enrol_client::Error::from)?;
+    let mut last_sent: Option<Instant> = None;
     for frame in stream {
         let frame = frame.map_err(enrol_client::Error::from)?;
+        if last_sent.is_some_and(|sent| sent.elapsed() < PREVIEW_FRAME_INTERVAL) {
+            continue;
+        }
+        last_sent = Some(Instant::now());
         let url = format!("data:image/jpeg;base64,{}", STANDARD.encode(frame));
         if frames.send(url).is_err() {
             break;
