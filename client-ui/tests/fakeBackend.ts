@@ -263,6 +263,7 @@ export class FakeBackend implements Backend {
       onProgress(step);
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
+    await this.ops.syncGate;
     return settle(this.ops.syncAnswers.shift() ?? syncReport([]));
   }
   packetStatuses() {
@@ -317,6 +318,8 @@ export class OperationsAnswers {
   decided: { decisions: Decision[]; password: string }[] = [];
   /** The progress steps a sync reports before it answers. */
   progress: SyncProgress[] = [];
+  /** When set, a sync waits for it after reporting its progress (to look at a running sync). */
+  syncGate?: Promise<void>;
   syncAnswers: Answer<SyncReport>[] = [];
   statuses: PacketSyncStatus[] = [];
   exportAnswer: Answer<ExportReport> = { folder: "/media/usb/export", rids: ["r1", "r2"], bytes: 3_000_000 };
