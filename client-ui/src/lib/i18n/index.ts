@@ -106,7 +106,7 @@ export class Translator {
   /** A size in bytes as the operator reads it (kB or MB). */
   bytes(size: number): string {
     const megabytes = size >= 1_000_000;
-    const value = megabytes ? size / 1_000_000 : Math.max(1, Math.round(size / 1000));
+    const value = megabytes ? size / 1_000_000 : size === 0 ? 0 : Math.max(1, Math.round(size / 1000));
     const text = new Intl.NumberFormat(this.language.tag, { maximumFractionDigits: 1 }).format(value);
     return this.t(megabytes ? "units.megabytes" : "units.kilobytes", { value: text });
   }
