@@ -28,6 +28,20 @@ const COMMANDS: &[&str] = &[
     "discard_registration",
     "discover_devices",
     "preview_stream",
+    "pending_approvals",
+    "approval_review",
+    "decide",
+    "sync_overview",
+    "server_health",
+    "sync",
+    "packet_statuses",
+    "export_bundle",
+    "import_receipts",
+    "machine_info",
+    "set_server_url",
+    "change_password",
+    "recent_audit",
+    "verify_audit",
 ];
 
 const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Enrol</title>\

@@ -7,26 +7,39 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   BackendError,
+  type ApprovalReview,
+  type AuditEntry,
+  type AuditReport,
   type Backend,
   type BioType,
   type CaptureRequest,
   type Captured,
+  type Decision,
   type Device,
   type DocumentUpload,
   type DraftSummary,
+  type ExportReport,
   type FormCheck,
   type FormView,
   type HomeFacts,
   type InitForm,
+  type MachineInfo,
   type OnboardForm,
   type Onboarded,
   type Opened,
   type Operator,
+  type PacketSyncStatus,
+  type PendingApproval,
   type PlannedGroup,
   type Preview,
   type Process,
+  type ReceiptsReport,
   type Registration,
+  type ServerHealth,
   type SignedOff,
+  type SyncOverview,
+  type SyncProgress,
+  type SyncReport,
   type UiField,
 } from "../src/lib/backend";
 
@@ -217,6 +230,173 @@ export class FakeBackend implements Backend {
     this.calls.push("discardRegistration");
     return Promise.resolve();
   }
+
+  ops = new OperationsAnswers();
+
+  syncOverview() {
+    this.calls.push("syncOverview");
+    return settle(this.ops.overview);
+  }
+  serverHealth() {
+    this.calls.push("serverHealth");
+    return settle(this.ops.health);
+  }
+  pendingApprovals() {
+    this.calls.push("pendingApprovals");
+    return Promise.resolve(structuredClone(this.ops.pending));
+  }
+  approvalReview(rid: string) {
+    this.calls.push(`approvalReview ${rid}`);
+    return settle(this.ops.review(rid));
+  }
+  decide(decisions: Decision[], password: string) {
+    this.calls.push(`decide ${password}`);
+    if (this.ops.decideAnswer) return Promise.reject(this.ops.decideAnswer);
+    this.ops.decided.push({ decisions: structuredClone(decisions), password });
+    const rids = decisions.map((d) => d.rid);
+    this.ops.pending = this.ops.pending.filter((p) => !rids.includes(p.rid));
+    return Promise.resolve(rids);
+  }
+  async sync(onProgress: (progress: SyncProgress) => void) {
+    this.calls.push("sync");
+    for (const step of this.ops.progress) {
+      onProgress(step);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await this.ops.syncGate;
+    return settle(this.ops.syncAnswers.shift() ?? syncReport([]));
+  }
+  packetStatuses() {
+    this.calls.push("packetStatuses");
+    return Promise.resolve(this.ops.statuses);
+  }
+  exportBundle(folder: string) {
+    this.calls.push(`exportBundle ${folder}`);
+    return settle(this.ops.exportAnswer);
+  }
+  importReceipts(folder: string) {
+    this.calls.push(`importReceipts ${folder}`);
+    return settle(this.ops.receiptsAnswer);
+  }
+  machineInfo() {
+    this.calls.push("machineInfo");
+    return Promise.resolve(this.ops.machine);
+  }
+  setServerUrl(url: string) {
+    this.calls.push(`setServerUrl ${url}`);
+    if (this.ops.serverAnswer) return Promise.reject(this.ops.serverAnswer);
+    this.ops.machine = { ...this.ops.machine, server_url: url };
+    return Promise.resolve(this.ops.machine);
+  }
+  changePassword(oldPassword: string, newPassword: string) {
+    this.calls.push(`changePassword ${oldPassword} ${newPassword}`);
+    return this.ops.passwordAnswer ? Promise.reject(this.ops.passwordAnswer) : Promise.resolve();
+  }
+  recentAudit(limit: number) {
+    this.calls.push(`recentAudit ${limit}`);
+    return Promise.resolve(this.ops.audit);
+  }
+  verifyAudit() {
+    this.calls.push("verifyAudit");
+    return settle(this.ops.auditAnswer);
+  }
+}
+
+/** What the operational screens' calls answer, set per test; calls are recorded too. */
+export class OperationsAnswers {
+  overview: Answer<SyncOverview> = {
+    by_phase: { PENDING_APPROVAL: 3, APPROVED: 1, RECEIVED: 7, REJECTED: 1 },
+    last_success_at: 1_795_000_000,
+    last_attempt_at: 1_795_000_000,
+    last_error: null,
+    last_receipt_at: 1_794_990_000,
+  };
+  health: Answer<ServerHealth> = { server_url: "http://127.0.0.1:8420", online: true };
+  pending: PendingApproval[] = [pending("10011100020000120261128100000"), pending("10011100020000220261128110000", "SUP1")];
+  review: (rid: string) => Answer<ApprovalReview> = (rid) => reviewOf(this.pending.find((p) => p.rid === rid) ?? pending(rid));
+  decideAnswer?: BackendError;
+  decided: { decisions: Decision[]; password: string }[] = [];
+  /** The progress steps a sync reports before it answers. */
+  progress: SyncProgress[] = [];
+  /** When set, a sync waits for it after reporting its progress (to look at a running sync). */
+  syncGate?: Promise<void>;
+  syncAnswers: Answer<SyncReport>[] = [];
+  statuses: PacketSyncStatus[] = [];
+  exportAnswer: Answer<ExportReport> = { folder: "/media/usb/export", rids: ["r1", "r2"], bytes: 3_000_000 };
+  receiptsAnswer: Answer<ReceiptsReport> = { received: ["r1"], already: 1, refused: [] };
+  machine: MachineInfo = {
+    machine_id: "10011",
+    centre_id: "10001",
+    centre_name: "Centre Mehdia",
+    server_url: "http://127.0.0.1:8420",
+    created_at: 1_794_000_000,
+  };
+  serverAnswer?: BackendError;
+  passwordAnswer?: BackendError;
+  audit: AuditEntry[] = [
+    { seq: 41, at: 1_795_000_000, actor: "SUP1", action: "login", subject: "" },
+    { seq: 42, at: 1_795_000_100, actor: "SUP1", action: "registration.approved", subject: "10011100020000120261128100000" },
+  ];
+  auditAnswer: Answer<AuditReport> = { entries: 42, head: { seq: 42, hash: "ab".repeat(32) }, unanchored: 0 };
+}
+
+export function pending(rid: string, exceptionsBy: string | null = null): PendingApproval {
+  return {
+    rid,
+    registration_id: `reg-${rid.slice(-6)}`,
+    process: "NEW",
+    operator_id: "OP1",
+    exceptions_authorised_by: exceptionsBy,
+    created_at: 1_795_000_000,
+  };
+}
+
+function reviewOf(approval: PendingApproval): ApprovalReview {
+  return {
+    pending: approval,
+    age_group: "ADULT",
+    fields: [
+      {
+        id: "fullName",
+        label: { eng: "Full name", fra: "Nom complet", ara: "الاسم الكامل" },
+        values: [
+          { language: "eng", value: "Amina Diallo" },
+          { language: "ara", value: "أمينة ديالو" },
+        ],
+      },
+      { id: "dateOfBirth", label: { eng: "Date of birth" }, values: [{ language: null, value: "1990/01/31" }] },
+    ],
+    documents: [{ field: "proofOfAddress", type_code: "UTB", format: "pdf" }],
+    biometrics: [
+      { field: "individualBiometrics", attribute: "leftIndex", quality: 85, threshold: 80, retries: 1, forced: false },
+      { field: "individualBiometrics", attribute: "face", quality: 70, threshold: 90, retries: 3, forced: true },
+    ],
+    exceptions: approval.exceptions_authorised_by
+      ? [{ field: "individualBiometrics", attribute: "leftLittle", reason: "Missing" }]
+      : [],
+    history: [{ status: "REGISTERED", actor: "OP1", reason: null, at: approval.created_at }],
+  };
+}
+
+/** A sync report in which `received` packets went through and `failed` were left for later. */
+export function syncReport(received: string[], failed: [string, string, string][] = []): SyncReport {
+  return {
+    publications: { changes: [], cursor: 4 },
+    operators: { added: [], updated: [], deactivated: [], first_login_ready: [], skipped: [] },
+    packets: [
+      ...received.map((rid) => ({ rid, phase: "RECEIVED", resumed_from: [], bytes_sent: 1000, error: null })),
+      ...failed.map(([rid, code, message]) => ({
+        rid,
+        phase: "UPLOADING",
+        resumed_from: [],
+        bytes_sent: 0,
+        error: [code, message] as [string, string],
+      })),
+    ],
+    statuses_changed: 2,
+    deleted: [],
+    audit_entries_removed: 0,
+  };
 }
 
 /** The built-in form of `process` as the core sends it, from the repository's default data. */

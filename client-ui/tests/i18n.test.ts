@@ -23,13 +23,16 @@ function sources(dir: string): string[] {
 }
 
 /** The stable codes `enrol_client::Error::code` can return, with those of the registration
- * workflow and the SBI client it delegates to, and `FreezeReason::code`. */
+ * workflow and the SBI client it delegates to, `FreezeReason::code`, `SyncError::code` and
+ * `ChainBreak::code` (a broken audit log). */
 function coreErrorCodes(): string[] {
   const files = [
     "client/src/error.rs",
     "client/src/freeze.rs",
     "client/src/registration/error.rs",
     "client/src/sbi/error.rs",
+    "client/src/sync/mod.rs",
+    "client/src/audit.rs",
   ];
   const codes = files.flatMap((file) =>
     [...readFileSync(join(repo, file), "utf8").matchAll(/=> "([A-Z][A-Z0-9_]+)"/g)].map((match) => match[1]),
@@ -41,6 +44,15 @@ function coreErrorCodes(): string[] {
 function validationCodes(): string[] {
   const source = readFileSync(join(repo, "schema/src/validate.rs"), "utf8");
   return [...source.matchAll(/ErrorCode::\w+ => "([A-Z_]+)"/g)].map((match) => match[1]);
+}
+
+/** The pipeline states the server reports (`enrol_schema::sync::PacketState`, SCREAMING_SNAKE). */
+function serverStates(): string[] {
+  const source = readFileSync(join(repo, "schema/src/sync.rs"), "utf8");
+  const body = source.match(/pub enum PacketState \{([^}]*)\}/)?.[1] ?? "";
+  return [...body.matchAll(/^\s+([A-Z]\w*),/gm)].map((match) =>
+    match[1].replace(/[A-Z]/g, (letter, offset: number) => (offset ? "_" : "") + letter).toUpperCase(),
+  );
 }
 
 /** `FreezeReason`'s variants as serialised (snake_case `reason` tags). */
@@ -93,6 +105,13 @@ describe("catalogues", () => {
     expect(missing).toEqual([]);
   });
 
+  it("every server status of a packet has a name", () => {
+    const states = serverStates();
+    expect(states).toContain("UPLOAD_PENDING");
+    const missing = states.filter((state) => !(`serverStatus.${state}` in eng));
+    expect(missing).toEqual([]);
+  });
+
   it("every key is used by the sources", () => {
     const text = sources(join(root, "src"))
       .filter((path) => !path.includes(join("lib", "i18n")))
@@ -108,6 +127,8 @@ describe("catalogues", () => {
       "attribute.",
       "captureGroup.",
       "modality.",
+      "phase.",
+      "serverStatus.",
     ];
     const unused = referenceKeys.filter(
       (key) => !text.includes(`"${key}"`) && !dynamic.some((prefix) => key.startsWith(prefix)),

@@ -1,6 +1,7 @@
 //! Supervisor approval (MOSIP's end-of-day approval): the pending list, approve or reject with a
-//! reason, one password re-check per decision batch, status history, and the packet manifest
-//! signed again with the decision. Rejected packets keep their file.
+//! reason (one decision for a batch, or one per registration), one password re-check per
+//! batch, status history, and the packet manifest signed again with the decision. Rejected
+//! packets keep their file; the review summary (`review`) goes with the decision.
 
 use enrol_schema::packet::{SignedManifest, SupervisorStatus};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -11,6 +12,7 @@ use crate::error::Error;
 use crate::packet::MachineKey;
 use crate::packet::crypto::{base64_url, sign};
 use crate::registration::RegistrationError;
+use crate::review::remove_review;
 use crate::roles::Action;
 use crate::session::{Session, append_audit};
 
@@ -78,14 +80,6 @@ impl Session {
         password: &str,
     ) -> Result<Vec<String>, Error> {
         self.authorize(Action::Approve)?;
-        if let Decision::Reject { reason } = decision {
-            let length = reason.trim().chars().count();
-            if length == 0 || length > MAX_REASON_CHARS {
-                return Err(RegistrationError::ReasonRequired.into());
-            }
-        }
-        let supervisor = self.operator().id.clone();
-        self.check_password_again(&supervisor, password)?;
         let rids: Vec<String> = match rids {
             Some(rids) => rids.to_vec(),
             None => self
@@ -94,27 +88,52 @@ impl Session {
                 .map(|pending| pending.rid)
                 .collect(),
         };
+        let decisions: Vec<(String, Decision)> = rids
+            .into_iter()
+            .map(|rid| (rid, decision.clone()))
+            .collect();
+        self.decide_each(&decisions, password)
+    }
+
+    /// Records a decision for each RID (MOSIP's end-of-day approval: some approved, some
+    /// rejected with their reasons) after one password re-check of the acting supervisor; all
+    /// or none are recorded. Returns the decided RIDs.
+    pub fn decide_each(
+        &mut self,
+        decisions: &[(String, Decision)],
+        password: &str,
+    ) -> Result<Vec<String>, Error> {
+        self.authorize(Action::Approve)?;
+        for (_, decision) in decisions {
+            if let Decision::Reject { reason } = decision {
+                let length = reason.trim().chars().count();
+                if length == 0 || length > MAX_REASON_CHARS {
+                    return Err(RegistrationError::ReasonRequired.into());
+                }
+            }
+        }
+        let supervisor = self.operator().id.clone();
+        self.check_password_again(&supervisor, password)?;
         let machine_key = MachineKey::new(&self.machine_signing_key()?)?;
-        let (status, approval, action, reason, manifest_status) = match decision {
-            Decision::Approve => (
-                "APPROVED",
-                "approved",
-                AuditAction::Approved,
-                None,
-                SupervisorStatus::Approved,
-            ),
-            Decision::Reject { reason } => (
-                "REJECTED",
-                "rejected",
-                AuditAction::Rejected,
-                Some(reason.trim().to_owned()),
-                SupervisorStatus::Rejected,
-            ),
-        };
-        let decided = rids.clone();
         self.write(|tx, now| {
             let mut head: Option<AuditHead> = None;
-            for rid in &rids {
+            for (rid, decision) in decisions {
+                let (status, approval, action, reason, manifest_status) = match decision {
+                    Decision::Approve => (
+                        "APPROVED",
+                        "approved",
+                        AuditAction::Approved,
+                        None,
+                        SupervisorStatus::Approved,
+                    ),
+                    Decision::Reject { reason } => (
+                        "REJECTED",
+                        "rejected",
+                        AuditAction::Rejected,
+                        Some(reason.trim().to_owned()),
+                        SupervisorStatus::Rejected,
+                    ),
+                };
                 let registration_id = take_pending(tx, rid)?;
                 tx.execute(
                     "UPDATE packets SET approval = ?1, approved_at = ?2 WHERE rid = ?3",
@@ -130,12 +149,13 @@ impl Session {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![registration_id, status, supervisor, reason, now],
                 )?;
+                remove_review(tx, &registration_id)?;
                 resign_manifest(tx, rid, manifest_status, &machine_key)?;
                 head = Some(append_audit(tx, now, &supervisor, action.code(), rid)?);
             }
             Ok(head)
         })?;
-        Ok(decided)
+        Ok(decisions.iter().map(|(rid, _)| rid.clone()).collect())
     }
 
     /// The packet's signed manifest, once a supervisor has decided (it carries the decision).

@@ -42,6 +42,8 @@ pub enum AuditAction {
     PacketCreated,
     OrphanRemoved,
     TrustedKeyChanged,
+    /// The sync server's address was changed by a supervisor or an administrator.
+    ServerChanged,
     /// A publication (schema, UI spec, master data, settings, certificate) was applied.
     ConfigUpdated,
     Approved,
@@ -78,6 +80,7 @@ impl AuditAction {
             AuditAction::PacketCreated => "packet.created",
             AuditAction::OrphanRemoved => "packet.orphan_removed",
             AuditAction::TrustedKeyChanged => "machine.trusted_key_changed",
+            AuditAction::ServerChanged => "machine.server_changed",
             AuditAction::ConfigUpdated => "machine.config_updated",
             AuditAction::Approved => "registration.approved",
             AuditAction::Rejected => "registration.rejected",

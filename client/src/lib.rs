@@ -17,6 +17,7 @@ pub mod packet;
 pub mod packet_store;
 pub mod reauth;
 pub mod registration;
+pub mod review;
 pub mod roles;
 pub mod sbi;
 pub mod seal;

@@ -437,6 +437,39 @@ impl Session {
         )?)
     }
 
+    /// Sets the sync server's address (supervisors and administrators); an empty address
+    /// removes it (a field kit that syncs by USB drive only). Audited; returns the machine.
+    pub fn set_server_url(&mut self, url: &str) -> Result<MachineInfo, Error> {
+        self.authorize(Action::ManageOperators)?;
+        let url = url.trim().trim_end_matches('/');
+        let host = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        let valid = url.is_empty()
+            || (host.is_some_and(|host| !host.is_empty())
+                && url.len() <= 2048
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control()));
+        if !valid {
+            return Err(Error::invalid(
+                "server address",
+                "use http://host:port or https://host, or nothing for no server",
+            ));
+        }
+        let stored = (!url.is_empty()).then(|| url.to_owned());
+        let actor = self.operator().id.clone();
+        self.write(|tx, now| {
+            tx.execute("UPDATE machine SET server_url = ?1", [&stored])?;
+            append_audit(
+                tx,
+                now,
+                &actor,
+                AuditAction::ServerChanged.code(),
+                stored.as_deref().unwrap_or(""),
+            )
+        })?;
+        self.machine()
+    }
+
     /// The machine's RSA-2048 signing key, for signing packets (operators registering) and
     /// sync requests.
     pub fn machine_signing_key(&mut self) -> Result<RsaPrivateKey, Error> {

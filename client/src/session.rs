@@ -273,6 +273,18 @@ impl Session {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The latest `limit` audit entries, newest first: the audit view of supervisors and
+    /// administrators.
+    pub fn recent_audit_entries(&mut self, limit: u32) -> Result<Vec<AuditEntry>, Error> {
+        self.authorize(Action::VerifyAudit)?;
+        let mut stmt = self.store.conn().prepare_cached(
+            "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log
+             ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit.min(10_000)], entry_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Records a login: the failed-login events kept in the slots file while the database was
     /// locked, then the login itself, in one transaction; then one update of the slots file
     /// records the new head and drops the events moved into the chain.

@@ -362,6 +362,150 @@ fn approval_rules() {
 }
 
 #[test]
+fn a_supervisor_reviews_each_registration_then_decides_them_all_with_one_password() {
+    let kit = kit_with_operator(RegistrationSettings::default());
+    let first = register(&kit, "r1");
+    let second = register(&kit, "r2");
+    let third = register(&kit, "r3");
+    let mut operator = kit.session("op1", "op1-password");
+    assert_eq!(
+        operator.approval_review(&first).unwrap_err().code(),
+        "AUTH_FORBIDDEN"
+    );
+
+    // The summary kept at sign-off: values with their labels, documents, qualities against
+    // their thresholds; no document or biometric field among the values, no bytes anywhere.
+    let mut session = kit.session(SUPERVISOR, SUPERVISOR_PASSWORD);
+    let review = session.approval_review(&first).unwrap();
+    assert_eq!(review.pending.rid, first);
+    assert_eq!(review.pending.operator_id, "op1");
+    assert_eq!(review.summary.age_group.as_deref(), Some("ADULT"));
+    let name = review
+        .summary
+        .fields
+        .iter()
+        .find(|field| field.id == "fullName")
+        .unwrap();
+    assert_eq!(name.label["eng"], "Full name");
+    let values: Vec<_> = name
+        .values
+        .iter()
+        .map(|v| (v.language.as_deref(), v.value.as_str()))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            (Some("eng"), "Amara Test"),
+            (Some("fra"), "Amara Test"),
+            (Some("ara"), "Amara Test")
+        ]
+    );
+    let birth = review
+        .summary
+        .fields
+        .iter()
+        .find(|field| field.id == "dateOfBirth")
+        .unwrap();
+    assert_eq!(birth.values[0].value, "1990/04/12");
+    assert!(
+        review
+            .summary
+            .fields
+            .iter()
+            .all(|f| !["proofOfAddress", "individualBiometrics"].contains(&f.id.as_str()))
+    );
+    let mut documents: Vec<_> = review
+        .summary
+        .documents
+        .iter()
+        .map(|d| d.field.as_str())
+        .collect();
+    documents.sort_unstable();
+    assert_eq!(documents, ["proofOfAddress", "proofOfIdentity"]);
+    assert_eq!(review.summary.biometrics.len(), ATTRIBUTES.len());
+    let settings = RegistrationSettings::default();
+    for bio in &review.summary.biometrics {
+        assert_eq!(bio.quality, 95);
+        let expected = match bio.attribute.as_str() {
+            "leftThumb" | "rightThumb" => settings.quality.thumb,
+            "leftEye" | "rightEye" => settings.quality.iris,
+            "face" => settings.quality.face,
+            _ => settings.quality.slap,
+        };
+        let expected = u32::from(expected);
+        assert_eq!(bio.threshold, expected, "{}", bio.attribute);
+    }
+    assert_eq!(review.history[0].status, "REGISTERED");
+    let json = serde_json::to_string(&review).unwrap();
+    assert!(!json.contains("\"iso\"") && json.len() < 8_000, "{json}");
+
+    // A refused batch records nothing: a missing reason, then a wrong password.
+    let decisions = [
+        (first.clone(), Decision::Approve),
+        (second.clone(), Decision::Reject { reason: " ".into() }),
+    ];
+    let refused = session.decide_each(&decisions, SUPERVISOR_PASSWORD);
+    assert_eq!(refused.unwrap_err().code(), "APPROVAL_REASON_REQUIRED");
+    let decisions = [
+        (first.clone(), Decision::Approve),
+        (
+            second.clone(),
+            Decision::Reject {
+                reason: "blurred face photo".into(),
+            },
+        ),
+    ];
+    let refused = session.decide_each(&decisions, "not the password");
+    assert_eq!(refused.unwrap_err().code(), "AUTH_WRONG_PASSWORD");
+    assert_eq!(session.pending_approvals().unwrap().len(), 3);
+
+    // One password for every decision; the decided lose their review, the third keeps it.
+    let decided = session
+        .decide_each(&decisions, SUPERVISOR_PASSWORD)
+        .unwrap();
+    assert_eq!(decided, [first.clone(), second.clone()]);
+    assert_eq!(
+        session.approval_review(&first).unwrap_err().code(),
+        "APPROVAL_NOT_PENDING"
+    );
+    assert_eq!(
+        session
+            .approval_review("10011100110099920261128120000")
+            .unwrap_err()
+            .code(),
+        "PACKET_UNKNOWN"
+    );
+    let history = session.status_history(&second).unwrap();
+    assert_eq!(history[1].status, "REJECTED");
+    assert_eq!(history[1].reason.as_deref(), Some("blurred face photo"));
+    assert_eq!(
+        session
+            .packet_manifest(&second)
+            .unwrap()
+            .manifest
+            .supervisor_status,
+        SupervisorStatus::Rejected
+    );
+    assert!(
+        !session
+            .approval_review(&third)
+            .unwrap()
+            .summary
+            .fields
+            .is_empty()
+    );
+    // A batch with one decided registration records none of it.
+    let mixed = [
+        (third.clone(), Decision::Approve),
+        (first, Decision::Approve),
+    ];
+    let refused = session.decide_each(&mixed, SUPERVISOR_PASSWORD);
+    assert_eq!(refused.unwrap_err().code(), "APPROVAL_NOT_PENDING");
+    assert_eq!(session.pending_approvals().unwrap()[0].rid, third);
+    session.verify_audit().unwrap().unwrap();
+}
+
+#[test]
 fn exceptions_are_authorised_by_a_supervisor_at_sign_off() {
     let kit = kit_with_operator(RegistrationSettings::default());
     let mut args = kit.resident(

@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use enrol_client::clock::ManualClock;
 use enrol_client::roles::Role;
@@ -440,4 +441,85 @@ fn a_tampered_bundle_is_refused_and_stores_nothing() {
         .block_on(enrol_sync::bundle::import(&server.state, drive.path()))
         .unwrap_err();
     assert_eq!(error.code, "BUNDLE_SIGNATURE_INVALID");
+}
+
+#[test]
+fn home_overview_server_address_and_health_follow_the_packets() {
+    let (kit, rids) = approved_packets(2);
+    let server = start_for(&kit);
+    let mut session = supervisor(&kit);
+    let overview = session.sync_overview().unwrap();
+    assert_eq!(
+        overview.by_phase.into_iter().collect::<Vec<_>>(),
+        [("APPROVED".to_owned(), 2)]
+    );
+    assert_eq!(
+        (overview.last_success_at, overview.last_receipt_at),
+        (None, None)
+    );
+    let health = session.server_health(Duration::from_secs(2)).unwrap();
+    assert_eq!((health.server_url, health.online), (None, false));
+
+    // Only http(s) addresses; the trailing slash goes; an operator may not change it.
+    let refused = session.set_server_url("ftp://10.0.0.5").unwrap_err();
+    assert_eq!(refused.code(), "INVALID_INPUT");
+    let machine = session
+        .set_server_url(&format!(" {}/ ", server.url()))
+        .unwrap();
+    assert_eq!(machine.server_url, Some(server.url()));
+    let mut operator = kit.session("op1", "op1-password");
+    assert_eq!(
+        operator
+            .set_server_url("http://10.0.0.6")
+            .unwrap_err()
+            .code(),
+        "AUTH_FORBIDDEN"
+    );
+    let health = operator.server_health(Duration::from_secs(2)).unwrap();
+    assert_eq!(
+        (health.server_url, health.online),
+        (Some(server.url()), true)
+    );
+    // Newest first: the operator's login came after the change.
+    let recent: Vec<String> = session
+        .recent_audit_entries(2)
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect();
+    assert_eq!(recent, ["login", "machine.server_changed"]);
+
+    // A sync to the enrolled address: both received, the run and the receipts counted.
+    session.trust_server_key(&server.key_pem()).unwrap();
+    let report = session
+        .sync_packets(&SyncOptions::default(), &mut |_| {})
+        .unwrap();
+    assert_eq!(report.packets.len(), rids.len());
+    let overview = session.sync_overview().unwrap();
+    assert_eq!(
+        overview.by_phase.into_iter().collect::<Vec<_>>(),
+        [("RECEIVED".to_owned(), 2)]
+    );
+    assert!(overview.last_receipt_at.is_some());
+    assert_eq!(overview.last_success_at, overview.last_attempt_at);
+    assert_eq!(overview.last_error, None);
+
+    // Nothing listens there: offline, within the timeout; no address: no server.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    session.set_server_url(&format!("http://{closed}")).unwrap();
+    let started = std::time::Instant::now();
+    let health = session.server_health(Duration::from_secs(2)).unwrap();
+    assert!(!health.online);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(session.set_server_url("").unwrap().server_url, None);
+    assert_eq!(
+        session
+            .server_health(Duration::from_secs(2))
+            .unwrap()
+            .server_url,
+        None
+    );
 }

@@ -2,8 +2,10 @@
 //! and the structured details a translated message needs.
 
 use enrol_client::Error;
+use enrol_client::audit::ChainBreak;
 use enrol_client::freeze::FreezeReason;
 use enrol_client::registration::RegistrationError;
+use enrol_client::sync::SyncError;
 use enrol_schema::validate::ValidationError;
 use serde::Serialize;
 
@@ -26,13 +28,43 @@ pub struct CommandError {
 impl CommandError {
     /// A request the front end should never send (`INVALID_INPUT`).
     pub fn invalid(field: &str, reason: &str) -> CommandError {
+        CommandError::coded("INVALID_INPUT", format!("invalid {field}: {reason}"))
+    }
+}
+
+impl CommandError {
+    fn coded(code: &'static str, message: String) -> CommandError {
         CommandError {
-            code: "INVALID_INPUT",
-            message: format!("invalid {field}: {reason}"),
+            code,
+            message,
             until: None,
             freeze: None,
             errors: None,
         }
+    }
+
+    /// A command that could not finish for a reason of the app itself (`INTERNAL`), such as
+    /// its worker thread panicking.
+    pub fn internal(message: impl std::fmt::Display) -> CommandError {
+        CommandError::coded("INTERNAL", message.to_string())
+    }
+}
+
+/// A sync failure keeps its own code (`SYNC_NETWORK`, `SYNC_CLOCK_SKEW`, …); a store failure
+/// met during the sync is converted as any other.
+impl From<SyncError> for CommandError {
+    fn from(error: SyncError) -> CommandError {
+        match error {
+            SyncError::Store(error) => error.into(),
+            other => CommandError::coded(other.code(), other.to_string()),
+        }
+    }
+}
+
+/// A broken audit chain (`AUDIT_*`, where and how).
+impl From<ChainBreak> for CommandError {
+    fn from(error: ChainBreak) -> CommandError {
+        CommandError::coded(error.code(), error.to_string())
     }
 }
 
@@ -115,6 +147,24 @@ mod tests {
         check(
             Error::NoSession,
             json!({"code": "AUTH_NO_SESSION", "message": "no session: run `enrol login` first"}),
+        );
+    }
+
+    #[test]
+    fn sync_failures_and_audit_breaks_keep_their_own_codes() {
+        let actual = |error: CommandError| serde_json::to_value(error).unwrap_or(Value::Null);
+        assert_eq!(
+            actual(SyncError::ClockSkew { seconds: 600 }.into()),
+            json!({"code": "SYNC_CLOCK_SKEW",
+                   "message": "this machine's clock is 600 s ahead of the server's: set the date and time, then sync again"}),
+        );
+        assert_eq!(
+            actual(SyncError::Store(Error::DiskFull).into()),
+            json!({"code": "DISK_FULL", "message": "the disk is full: nothing was written"}),
+        );
+        assert_eq!(
+            actual(ChainBreak::Altered(12).into()),
+            json!({"code": "AUDIT_ALTERED", "message": "entry 12 was altered"}),
         );
     }
 }

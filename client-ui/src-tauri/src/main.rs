@@ -36,6 +36,20 @@ fn main() {
             commands::registration::discard_registration,
             commands::devices::discover_devices,
             commands::devices::preview_stream,
+            commands::approvals::pending_approvals,
+            commands::approvals::approval_review,
+            commands::approvals::decide,
+            commands::sync::sync_overview,
+            commands::sync::server_health,
+            commands::sync::sync,
+            commands::sync::packet_statuses,
+            commands::sync::export_bundle,
+            commands::sync::import_receipts,
+            commands::settings::machine_info,
+            commands::settings::set_server_url,
+            commands::settings::change_password,
+            commands::settings::recent_audit,
+            commands::settings::verify_audit,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

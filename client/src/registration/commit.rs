@@ -24,6 +24,7 @@ use crate::packet::{
     Gps, MachineKey, Operators, PacketInput, PipelineCertificate, RegisteredDevice, rid::new_rid,
 };
 use crate::packet_store::{NewPacket, PacketSummary, take_sequence};
+use crate::review::{ReviewSummary, store_review};
 use crate::roles::{Action, permits};
 use crate::session::{Session, append_audit, last_audit_head, load_operator};
 
@@ -163,6 +164,13 @@ impl Session {
         let created_at = OffsetDateTime::from_unix_timestamp(now)
             .map_err(|_| Error::invalid("clock", "the clock is out of range"))?;
         let process = registration.process.as_str();
+        let review = ReviewSummary::of(
+            registration,
+            form,
+            form.validator
+                .age_group(&registration.identity, self.today())
+                .map(str::to_owned),
+        );
         // The RID sequence, the audit entries and head, the build and the commit share one
         // transaction: a crash before the commit leaves no packet and no used number.
         let (summary, packet, ()) = self.commit_packet(
@@ -212,6 +220,7 @@ impl Session {
                      VALUES (?1, ?2, ?3, ?4, 'REGISTERED', ?5, ?5)",
                     params![registration_id, process, operator_id, supervisor, at],
                 )?;
+                store_review(tx, &registration_id, &review)?;
                 tx.execute(
                     "INSERT INTO registration_status_history (registration_id, status, actor, at)
                      VALUES (?1, 'REGISTERED', ?2, ?3)",

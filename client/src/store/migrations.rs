@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_draft_attachments.sql"),
     include_str!("../../migrations/0005_audit_retention.sql"),
     include_str!("../../migrations/0006_sync_cursors.sql"),
+    include_str!("../../migrations/0007_registration_reviews.sql"),
 ];
 
 /// Applies the missing migrations, each in its own transaction with its version bump.

@@ -11,6 +11,8 @@ mod publications;
 mod records;
 pub(crate) mod transport;
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 pub use bundle::{ExportReport, ReceiptsReport};
@@ -21,10 +23,11 @@ pub use plan::{
     verify_receipt,
 };
 pub use publications::{PublicationChange, PublicationReport};
-pub use records::PacketSyncStatus;
+pub use records::{PacketSyncStatus, SyncOverview};
 
 use crate::machine::MachineInfo;
 use crate::packet::MachineKey;
+use crate::roles::Action;
 use crate::session::Session;
 use transport::Transport;
 
@@ -69,6 +72,27 @@ impl Session {
         let key = MachineKey::new(&self.machine_signing_key()?).map_err(crate::Error::from)?;
         let transport = Transport::new(&server, &machine.machine_id, key, options.request_timeout);
         Ok((transport, machine))
+    }
+}
+
+/// Whether the enrolled sync server answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerHealth {
+    /// `None` when the machine has no server (a field kit).
+    pub server_url: Option<String>,
+    pub online: bool,
+}
+
+impl Session {
+    /// Asks the enrolled server's health check, waiting at most `timeout`; offline when it
+    /// does not answer in time. Any role may ask (it sends nothing of the machine).
+    pub fn server_health(&mut self, timeout: Duration) -> Result<ServerHealth, crate::Error> {
+        self.authorize(Action::Sync)?;
+        let server_url = self.machine()?.server_url;
+        let online = server_url
+            .as_deref()
+            .is_some_and(|url| transport::answers_health_check(url, timeout));
+        Ok(ServerHealth { server_url, online })
     }
 }
 

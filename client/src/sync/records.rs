@@ -2,6 +2,7 @@
 //! kept once verified, server statuses are recorded, and delivered packets' files are removed
 //! under the retention rule.
 
+use std::collections::BTreeMap;
 use std::fs;
 
 use enrol_schema::packet::SignedManifest;
@@ -34,6 +35,20 @@ pub struct PacketSyncStatus {
     pub last_error: Option<String>,
     /// The local file was removed under the retention rule (its receipt remains).
     pub deleted: bool,
+}
+
+/// Packets counted by their true state, and the last runs and receipt: what Home shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncOverview {
+    /// [`PacketSyncStatus::phase`] → how many packets are in it (absent: none).
+    pub by_phase: BTreeMap<String, u64>,
+    /// Last packet sync in which every packet tried was delivered.
+    pub last_success_at: Option<i64>,
+    pub last_attempt_at: Option<i64>,
+    /// The stable code of the last run's first failure, when it failed.
+    pub last_error: Option<String>,
+    /// When the last verified receipt was recorded (by a sync or an import of receipts).
+    pub last_receipt_at: Option<i64>,
 }
 
 fn json_error(error: serde_json::Error) -> Error {
@@ -289,6 +304,44 @@ impl Session {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Packets by state (as [`Session::packet_sync_statuses`] names them, counted in the store)
+    /// with the last sync runs and the last receipt.
+    pub fn sync_overview(&mut self) -> Result<SyncOverview, Error> {
+        self.authorize(Action::ViewPackets)?;
+        let conn = self.store().conn();
+        let mut stmt = conn.prepare(
+            "SELECT CASE WHEN p.approval = 'pending' THEN 'PENDING_APPROVAL'
+                         WHEN p.approval = 'rejected' THEN 'REJECTED'
+                         WHEN s.phase = 'received' THEN 'RECEIVED'
+                         WHEN s.phase = 'uploading' THEN 'UPLOADING'
+                         WHEN s.phase = 'meta_sent' THEN 'META_SENT'
+                         ELSE 'APPROVED' END,
+                    count(*)
+             FROM packets p LEFT JOIN packet_sync s ON s.rid = p.rid GROUP BY 1",
+        )?;
+        let by_phase = stmt
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let (last_success_at, last_attempt_at, last_error) = conn
+            .query_row(
+                "SELECT last_success_at, last_attempt_at, last_error FROM sync_state
+                 WHERE job = 'packets'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?
+            .unwrap_or((None, None, None));
+        let last_receipt_at =
+            conn.query_row("SELECT max(uploaded_at) FROM packets", [], |row| row.get(0))?;
+        Ok(SyncOverview {
+            by_phase,
+            last_success_at,
+            last_attempt_at,
+            last_error,
+            last_receipt_at,
+        })
     }
 
     /// The stored receipt of a packet, if it has one.

@@ -103,6 +103,15 @@ pub fn post_unsigned(
     run(&agent(timeout), "POST", request, body)
 }
 
+/// Whether the server at `base` answers its health check (`GET /healthz`, 200) within
+/// `timeout`: a cheap, unsigned probe for the online / offline indicator.
+pub fn answers_health_check(base: &str, timeout: Duration) -> bool {
+    let request = ureq::http::Request::builder()
+        .method("GET")
+        .uri(format!("{}/healthz", base.trim_end_matches('/')));
+    run(&agent(timeout), "GET", request, &[]).is_ok_and(|answer| answer.status == 200)
+}
+
 impl Transport {
     pub fn new(base: &str, machine_id: &str, key: MachineKey, timeout: Duration) -> Transport {
         Transport {

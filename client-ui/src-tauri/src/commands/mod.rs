@@ -1,10 +1,14 @@
 //! The commands the front end invokes, one module per screen. Each command calls one
 //! `enrol-client` function and converts its result; access rules, validation and audit all stay
-//! in the core.
+//! in the core. Commands that wait on the session run off the main thread (`async`), so a long
+//! sync holding the session never freezes the window.
 
+pub mod approvals;
 pub mod devices;
 pub mod registration;
 pub mod session;
+pub mod settings;
+pub mod sync;
 
 use enrol_client::session::Operator;
 use enrol_client::{Error, Session};
@@ -22,10 +26,13 @@ pub(crate) fn keep(state: &AppState, session: Session) -> Operator {
 }
 
 /// Runs `call` on the current session; `AUTH_NO_SESSION` when nobody is logged in.
-pub(crate) fn with_session<T>(
+pub(crate) fn with_session<T, E>(
     state: &AppState,
-    call: impl FnOnce(&mut Session) -> Result<T, Error>,
-) -> Result<T, CommandError> {
+    call: impl FnOnce(&mut Session) -> Result<T, E>,
+) -> Result<T, CommandError>
+where
+    CommandError: From<E>,
+{
     let mut slot = state.session();
     let session = slot.as_mut().ok_or(Error::NoSession)?;
     Ok(call(session)?)

@@ -76,7 +76,7 @@ pub struct DraftSummary {
 }
 
 /// The acting operator's unfinished registrations, newest first.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn registration_drafts(state: State<'_, AppState>) -> Result<Vec<DraftSummary>, CommandError> {
     let drafts = with_session(&state, Session::registration_drafts)?;
     Ok(drafts
@@ -90,7 +90,7 @@ pub fn registration_drafts(state: State<'_, AppState>) -> Result<Vec<DraftSummar
 }
 
 /// Starts a registration (refused with `FREEZE_*` when a freeze rule is broken) and opens it.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn start_registration(
     state: State<'_, AppState>,
     process: Process,
@@ -102,7 +102,7 @@ pub fn start_registration(
 }
 
 /// Resumes a saved draft and opens it.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn resume_registration(state: State<'_, AppState>, id: String) -> Result<Opened, CommandError> {
     open(&state, |session| {
         let registration = session.resume_registration(&id)?;
@@ -126,7 +126,7 @@ fn open(
 }
 
 /// The form's state for the values entered so far: shown / required fields, age group, errors.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn check_registration(
     state: State<'_, AppState>,
     identity: Map<String, Value>,
@@ -140,7 +140,7 @@ pub fn check_registration(
 }
 
 /// Demographics step: the record validated and saved to the draft.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn enter_demographics(
     state: State<'_, AppState>,
     identity: Map<String, Value>,
@@ -159,7 +159,7 @@ pub fn enter_demographics(
 
 /// Documents step: the file's bytes are the request body; the field, its declared format (the
 /// file's extension) and the document type travel as headers.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn attach_document(
     state: State<'_, AppState>,
     request: Request<'_>,
@@ -243,7 +243,7 @@ pub fn capture_biometrics(
 }
 
 /// Biometrics step: an attribute marked missing or unusable, with the operator's reason.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn mark_exception(
     state: State<'_, AppState>,
     field: String,
@@ -263,7 +263,7 @@ pub fn mark_exception(
 }
 
 /// Biometrics step: an exception taken back.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn remove_exception(
     state: State<'_, AppState>,
     field: String,
@@ -276,7 +276,7 @@ pub fn remove_exception(
 }
 
 /// The full check before sign-off.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn preview_registration(state: State<'_, AppState>) -> Result<Preview, CommandError> {
     state.with_registration(|session, open| {
         session.preview_registration(&mut open.registration, &open.form)
@@ -327,7 +327,7 @@ pub fn sign_off(
 }
 
 /// Abandons the open registration: its draft is deleted.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn discard_registration(state: State<'_, AppState>) -> Result<(), CommandError> {
     state.with_registration(|session, open| session.discard_registration(&open.registration))?;
     *state.registration() = None;

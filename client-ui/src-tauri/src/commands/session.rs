@@ -15,7 +15,7 @@ use crate::error::CommandError;
 use crate::state::AppState;
 
 /// Whether the data directory is initialised: `NOT_INITIALISED` means first run.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn data_dir_state(state: State<'_, AppState>) -> Result<(), CommandError> {
     state.client()?;
     Ok(())
@@ -130,7 +130,7 @@ pub fn login(
 }
 
 /// Ends the session, if there is one.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn logout(state: State<'_, AppState>) -> Result<(), CommandError> {
     let session = state.session().take();
     if let Some(session) = session {
@@ -141,13 +141,13 @@ pub fn logout(state: State<'_, AppState>) -> Result<(), CommandError> {
 
 /// What the home screen shows: approvals waiting, approved packets not yet exported or
 /// uploaded, last sync.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn home_facts(state: State<'_, AppState>) -> Result<FreezeFacts, CommandError> {
     with_session(&state, |session| session.freeze_facts())
 }
 
 /// Whether new registrations are allowed; a `FREEZE_*` error carries the broken rule.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn freeze_status(state: State<'_, AppState>) -> Result<(), CommandError> {
     with_session(&state, Session::check_not_frozen)
 }

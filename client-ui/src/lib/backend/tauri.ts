@@ -3,7 +3,14 @@
 // `BackendError`.
 
 import { Channel, invoke } from "@tauri-apps/api/core";
-import { BackendError, type Backend, type FreezeReason, type Operator, type ValidationError } from "./types";
+import {
+  BackendError,
+  type Backend,
+  type FreezeReason,
+  type Operator,
+  type SyncProgress,
+  type ValidationError,
+} from "./types";
 
 interface CommandError {
   code: string;
@@ -81,4 +88,22 @@ export const tauriBackend: Backend = {
   previewRegistration: () => call("preview_registration"),
   signOff: (password, supervisor) => call("sign_off", { password, supervisor: supervisor ?? null }),
   discardRegistration: () => call("discard_registration"),
+  syncOverview: () => call("sync_overview"),
+  serverHealth: () => call("server_health"),
+  pendingApprovals: () => call("pending_approvals"),
+  approvalReview: (rid) => call("approval_review", { rid }),
+  decide: (decisions, password) => call("decide", { decisions, password }),
+  sync: (onProgress) => {
+    const progress = new Channel<SyncProgress>();
+    progress.onmessage = onProgress;
+    return call("sync", { progress });
+  },
+  packetStatuses: () => call("packet_statuses"),
+  exportBundle: (folder) => call("export_bundle", { folder }),
+  importReceipts: (folder) => call("import_receipts", { folder }),
+  machineInfo: () => call("machine_info"),
+  setServerUrl: (url) => call("set_server_url", { url }),
+  changePassword: (oldPassword, newPassword) => call("change_password", { oldPassword, newPassword }),
+  recentAudit: (limit) => call("recent_audit", { limit }),
+  verifyAudit: () => call("verify_audit"),
 };

@@ -1,8 +1,10 @@
 // The backend interface the UI depends on, and the shapes it exchanges. Nothing here knows
 // about Tauri: screens receive a `Backend` and tests pass their own.
 
+import type { OperationsBackend } from "./operations";
 import type { RegistrationBackend, ValidationError } from "./registration";
 
+export * from "./operations";
 export * from "./registration";
 
 export type Role = "operator" | "supervisor" | "administrator";
@@ -74,7 +76,7 @@ export class BackendError extends Error {
   }
 }
 
-export interface Backend extends RegistrationBackend {
+export interface Backend extends RegistrationBackend, OperationsBackend {
   /** Resolves when the data directory is initialised; rejects with `NOT_INITIALISED` on first run. */
   dataDirState(): Promise<void>;
   /** Creates the machine and the first supervisor, who is then logged in. */

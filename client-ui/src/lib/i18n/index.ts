@@ -56,6 +56,11 @@ const DETAILED_CODES = new Set([
   "ENROLMENT_FILE",
   "CRYPTO",
   "IPC",
+  "SERVER_REFUSED",
+  "SYNC_REFUSED",
+  "SYNC_PROTOCOL",
+  "SYNC_RECEIPT_INVALID",
+  "SYNC_FORGED",
 ]);
 
 export class Translator {
@@ -84,7 +89,10 @@ export class Translator {
 
   /** The name of a code in a family of keys (`attribute.leftThumb`, `process.NEW`, …); the
    * code itself when the catalogue has no name for it. */
-  term(family: "attribute" | "captureGroup" | "modality" | "process", code: string): string {
+  term(
+    family: "attribute" | "captureGroup" | "modality" | "process" | "phase" | "serverStatus",
+    code: string,
+  ): string {
     const key = `${family}.${code}`;
     return this.has(key) ? this.t(key) : code;
   }
@@ -98,9 +106,14 @@ export class Translator {
   /** A size in bytes as the operator reads it (kB or MB). */
   bytes(size: number): string {
     const megabytes = size >= 1_000_000;
-    const value = megabytes ? size / 1_000_000 : Math.max(1, Math.round(size / 1000));
+    const value = megabytes ? size / 1_000_000 : size === 0 ? 0 : Math.max(1, Math.round(size / 1000));
     const text = new Intl.NumberFormat(this.language.tag, { maximumFractionDigits: 1 }).format(value);
     return this.t(megabytes ? "units.megabytes" : "units.kilobytes", { value: text });
+  }
+
+  /** The message for a stable error code recorded earlier (a sync failure, a packet's outcome). */
+  code(code: string): string {
+    return this.codeMessage(new BackendError(code, ""));
   }
 
   /** Any thrown value as the operator should read it. */
