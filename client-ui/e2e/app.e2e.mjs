@@ -1,17 +1,20 @@
-// End-to-end test of the real built app: first run → set up the machine and the first
-// supervisor → home → log out → wrong password → log in → home → a NEW registration with the
-// real `enrol-bridge` simulator (every device, on a free port): demographics, documents, ten
-// fingers less one exception, irises, face with its live preview, a device unplugged mid-capture,
-// the proof-of-exception photo, preview, sign-off, the acknowledgement slip → the registration
-// screen in Arabic (right-to-left) → home and login in Arabic.
+// End-to-end test of the real built app with the real `enrol-sync` server (SQLite, provisioned
+// with its admin CLI as an administrator would) and the real `enrol-bridge` simulator (every
+// device), both on free ports: first run → the machine onboarded online with a one-time code
+// (the server sends the centre, keys, pipeline certificate, trusted device provider and the
+// supervisor) → home → log out → wrong password → log in → a NEW registration: demographics,
+// documents, ten fingers less one exception, irises, face with its live preview, a device
+// unplugged mid-capture, the proof-of-exception photo, preview, sign-off, the acknowledgement
+// slip → the supervisor's review and approval → sync: the packet on the server, byte for byte →
+// the registration screen, home and login in Arabic (right-to-left).
 // Fields are found by their labels and buttons by their text. A screenshot of each screen
-// goes to artifacts/screenshots/. The supervisor's set-up the app has no screen for yet
-// (pipeline certificate, trusted device provider) is done with the `enrol` CLI beside the app.
+// goes to artifacts/screenshots/.
 //
 // Usage: node e2e/app.e2e.mjs [path/to/enrol-desktop]
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { bridgeAdmin, pipelineCertificate, receivedPackets, residentFiles, startBridge, startServer } from "./services.mjs";
@@ -228,6 +231,40 @@ try {
     assert.ok(pending);
   });
 
+  await step("the supervisor reviews the registration and approves it with one password", async () => {
+    await session.clickButton("Approvals");
+    await headingIs(session, "Approvals", 30_000);
+    await session.click(`//button[@aria-label=${literal(`Review registration ${rid}`)}]`, "the Review button");
+    await session.waitFor("the review", "//button[normalize-space()='Approve this registration']", 30_000);
+    await session.screenshot(join(shots, "13-approval-review.png"));
+    await session.clickButton("Approve this registration");
+    await session.type("Your password (supervisor)", PASSWORD);
+    await session.clickButton("Submit decisions");
+    await session.waitFor("the decision recorded", "//*[normalize-space()='Decisions recorded: 1 approved, 0 rejected.']", 60_000);
+    await session.screenshot(join(shots, "14-approvals-done.png"));
+  });
+
+  await step("sync: the packet is uploaded, its receipt verified, and the server has it, byte for byte", async () => {
+    await session.clickButton("Sync and export");
+    await headingIs(session, "Sync and export", 30_000);
+    await session.clickButton("Sync now");
+    await session.waitFor(
+      "the sync report",
+      "//*[starts-with(normalize-space(), 'Sync finished: 1 packets received by the server, 0 left for later')]",
+      120_000,
+    );
+    await session.waitFor("the packet received", `//tr[@data-rid=${literal(rid)}]/td[normalize-space()='Received by the server']`);
+    await session.screenshot(join(shots, "15-sync.png"));
+    const received = await receivedPackets(server);
+    assert.deepEqual(received.map((packet) => packet.rid), [rid]);
+    const bytes = Buffer.from(await (await fetch(`${server.url}${received[0].download}`, {
+      headers: { authorization: `Bearer ${server.pipelineToken}` },
+    })).arrayBuffer());
+    assert.equal(createHash("sha256").update(bytes).digest("hex").toUpperCase(), received[0].packetHash.toUpperCase());
+    await session.clickButton("Home");
+    await headingIs(session, "Welcome, Amina Supervisor");
+  });
+
   await step("the registration screen in Arabic: right-to-left, Arabic inputs right-to-left", async () => {
     await session.click(`${session.labelled("Language")}/option[@value='ara']`, "the Arabic option");
     await headingIs(session, "مرحبًا، Amina Supervisor");
@@ -243,7 +280,7 @@ try {
       "const label = [...document.querySelectorAll('label')].find((l) => l.textContent.trim() === 'الاسم الكامل (العربية)'); return document.getElementById(label.htmlFor).dir",
     );
     assert.equal(arabicInput, "rtl");
-    await session.screenshot(join(shots, "13-registration-arabic.png"));
+    await session.screenshot(join(shots, "16-registration-arabic.png"));
     await session.clickButton("إغلاق");
   });
 
@@ -251,14 +288,14 @@ try {
     await headingIs(session, "مرحبًا، Amina Supervisor");
     assert.equal(await session.run("return document.documentElement.getAttribute('dir')"), "rtl");
     assert.equal(await session.run("return document.documentElement.lang"), "ar");
-    await session.screenshot(join(shots, "14-home-arabic.png"));
+    await session.screenshot(join(shots, "17-home-arabic.png"));
   });
 
   await step("the Arabic login screen", async () => {
     await session.clickButton("تسجيل الخروج");
     await headingIs(session, "تسجيل الدخول");
     assert.equal(await session.run("return document.documentElement.dir"), "rtl");
-    await session.screenshot(join(shots, "15-login-arabic.png"));
+    await session.screenshot(join(shots, "18-login-arabic.png"));
   });
 
   console.log(`e2e: ${steps.length} steps passed; screenshots in ${shots}`);

@@ -87,7 +87,7 @@ export async function startServer(bin, dataDir, { supervisor, password, pipeline
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const admin = (args, input = "") =>
-    execFileSync(join(bin, "enrol-sync"), ["admin", "--data-dir", dataDir, ...args], { input, encoding: "utf8" });
+    execFileSync(join(bin, "enrol-sync"), ["admin", "--data-dir", dataDir, ...args], { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
   admin(["centre", "10001", "E2E centre"]);
   admin(["operator", supervisor, "--name", "Amina Supervisor", "--centre", "10001", "--role", "supervisor",
     "--role", "operator", "--password-stdin"], `${password}\n`);
@@ -100,7 +100,7 @@ export async function startServer(bin, dataDir, { supervisor, password, pipeline
   return { child, url, code, pipelineToken: admin(["pipeline-token"]).trim() };
 }
 
-/** The packets the server has received and offers the pipeline (its feed): `[{rid, packet_hash, …}]`. */
+/** The packets the server has received and offers the pipeline (its feed): `[{rid, packetHash, download, …}]`. */
 export async function receivedPackets(server) {
   const response = await fetch(`${server.url}/v1/pipeline/feed`, {
     headers: { authorization: `Bearer ${server.pipelineToken}` },

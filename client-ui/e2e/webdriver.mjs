@@ -251,13 +251,14 @@ export class Harness {
   }
 
   async newSession() {
-    const response = await fetch(`http://127.0.0.1:${this.port}/session`, {
+    // tauri-driver listens before it can take a session: a refused request is tried again.
+    const response = await waitFor("tauri-driver to take a session", () => fetch(`http://127.0.0.1:${this.port}/session`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application: this.app } } },
       }),
-    });
+    }), 15_000, 250);
     const payload = await response.json();
     if (!response.ok) {
       throw new Error(`cannot start the app: ${payload.value?.message ?? response.status}\n${this.driverLog}`);
