@@ -102,7 +102,7 @@ fn a_registration_captured_from_the_bridge_ends_processed_at_the_client() {
     let kit = Kit::with_settings(settings);
     server.onboard(&kit);
     kit.trust(&server);
-    let (rid, entered) = kit.register_capturing("Kwame Bridge", |session, draft, form, field| {
+    let (rid, entered) = kit.register_capturing("Kwame Bridge", 20_000, |session, draft, form, field| {
         let groups = session
             .capture_from_devices(
                 draft,

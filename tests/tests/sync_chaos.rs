@@ -165,6 +165,17 @@ fn config(data: &Path, database: Option<&PgDatabase>) -> Config {
     }
 }
 
+/// A binary of the workspace, brought up to date once per test binary (not on every start).
+fn binary(package: &'static str, name: &'static str) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<&str, PathBuf>> = Mutex::new(BTreeMap::new());
+    BUILT
+        .lock()
+        .unwrap()
+        .entry(name)
+        .or_insert_with(|| sibling_binary(package, name))
+        .clone()
+}
+
 /// `enrol-sync serve` as a process of its own on `port`.
 struct ServerProcess {
     child: Option<Child>,
@@ -194,7 +205,7 @@ impl ServerProcess {
             .append(true)
             .open(&self.log)
             .unwrap();
-        let mut command = Command::new(sibling_binary("enrol-sync", "enrol-sync"));
+        let mut command = Command::new(binary("enrol-sync", "enrol-sync"));
         command
             .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
             .arg("--data-dir")
@@ -237,17 +248,29 @@ impl Drop for ServerProcess {
     }
 }
 
-/// `enrol sync` through `proxy`, resuming the session of `token`.
-fn spawn_sync(kit: &Kit, token: &str, proxy: &Proxy) -> Child {
-    Command::new(sibling_binary("enrol-client", "enrol"))
+/// `enrol sync` through `proxy`, resuming the session of `token`; its messages go to `log`.
+fn spawn_sync(kit: &Kit, token: &str, proxy: &Proxy, log: &Path) -> Child {
+    let log = File::options()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(binary("enrol-client", "enrol"))
         .arg("--data-dir")
         .arg(kit.data.path())
         .args(["sync", "--server", &proxy.url()])
         .env("ENROL_SESSION", token)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
         .spawn()
         .expect("enrol starts")
+}
+
+/// The last lines of a log.
+fn tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// A random pause of `from` to `to` milliseconds.
@@ -286,6 +309,8 @@ fn client_state(kit: &Kit, template: &Template) -> BTreeSet<String> {
 
 fn check(db: Db) {
     let template = Template::get();
+    binary("enrol-sync", "enrol-sync");
+    binary("enrol-client", "enrol");
     let started = Instant::now();
     let kit = template.copy();
     let data = tempfile::tempdir().unwrap();
@@ -313,12 +338,13 @@ fn check(db: Db) {
         },
     );
     let mut server = ServerProcess::new(config.clone(), port, data.path().join("server.log"));
+    let client_log = data.path().join("client.log");
 
     // Rounds of `enrol sync`, each SIGKILLed at a random instant, some after the server was.
     let mut client_kills = 0;
     let mut received = BTreeSet::new();
     for round in 0..CLIENT_KILLS {
-        let mut client = spawn_sync(&kit, &token, &proxy);
+        let mut client = spawn_sync(&kit, &token, &proxy, &client_log);
         if round % 2 == 0 && server.kills < SERVER_KILLS {
             pause(100, 1500);
             server.kill();
@@ -344,10 +370,13 @@ fn check(db: Db) {
     while received.len() < PACKETS {
         assert!(
             started.elapsed() < DEADLINE,
-            "{db:?}: only {} of {PACKETS} packets received after {runs} full runs",
-            received.len()
+            "{db:?}: only {} of {PACKETS} packets received after {runs} full runs\n\
+             client: {}\nserver: {}",
+            received.len(),
+            tail(&client_log),
+            tail(&server.log)
         );
-        spawn_sync(&kit, &token, &proxy).wait().unwrap();
+        spawn_sync(&kit, &token, &proxy, &client_log).wait().unwrap();
         runs += 1;
         received = client_state(&kit, &template);
     }
