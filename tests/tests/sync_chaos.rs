@@ -1,4 +1,4 @@
-//! Sync under chaos, issue 5's acceptance: 500 small packets sent by the `enrol sync` process
+//! Sync under chaos, issue 5's acceptance: 500 packets (mostly small) sent by the `enrol sync` process
 //! through a proxy that cuts the link at random, while `enrol sync` and the `enrol-sync` server
 //! (restarted on its data each time) are SIGKILLed at random instants several times. Afterwards
 //! every packet is on the server exactly once and byte-identical to the client's sealed packet,
@@ -29,8 +29,12 @@ const CLIENT_KILLS: usize = 7;
 const SERVER_KILLS: usize = 4;
 /// Mean time between cuts of the link (every open connection at once).
 const CUT_GAP: Duration = Duration::from_millis(300);
-/// Bytes of each of the two documents: packets of about 45 KB.
+/// Bytes of each of the two documents: packets of about 67 KB, sent in one PATCH; every
+/// `LARGE_EVERY`th packet has larger ones (about 650 KB, more than one PATCH, so that cuts and
+/// kills also interrupt uploads past their first chunk).
 const DOCUMENT_BYTES: usize = 20_000;
+const LARGE_DOCUMENT_BYTES: usize = 300_000;
+const LARGE_EVERY: usize = 25;
 const DEADLINE: Duration = Duration::from_secs(300);
 
 /// A packet as the client sealed it.
@@ -111,7 +115,12 @@ impl Template {
         let mut rids = Vec::with_capacity(PACKETS);
         for index in 0..PACKETS {
             let name = format!("Resident {}", letters(index));
-            rids.push(kit.register_sized(&name, tiny_iso, DOCUMENT_BYTES).0);
+            let documents = if index % LARGE_EVERY == LARGE_EVERY - 1 {
+                LARGE_DOCUMENT_BYTES
+            } else {
+                DOCUMENT_BYTES
+            };
+            rids.push(kit.register_sized(&name, tiny_iso, documents).0);
         }
         kit.approve_all();
         let files = packet_files(&kit);
@@ -250,11 +259,7 @@ impl Drop for ServerProcess {
 
 /// `enrol sync` through `proxy`, resuming the session of `token`; its messages go to `log`.
 fn spawn_sync(kit: &Kit, token: &str, proxy: &Proxy, log: &Path) -> Child {
-    let log = File::options()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
+    let log = File::options().create(true).append(true).open(log).unwrap();
     Command::new(binary("enrol-client", "enrol"))
         .arg("--data-dir")
         .arg(kit.data.path())
@@ -376,7 +381,9 @@ fn check(db: Db) {
             tail(&client_log),
             tail(&server.log)
         );
-        spawn_sync(&kit, &token, &proxy, &client_log).wait().unwrap();
+        spawn_sync(&kit, &token, &proxy, &client_log)
+            .wait()
+            .unwrap();
         runs += 1;
         received = client_state(&kit, &template);
     }
@@ -387,7 +394,10 @@ fn check(db: Db) {
         server.kills,
         proxy.cuts()
     );
-    assert!(client_kills >= 3, "the client was killed mid-run {client_kills} times");
+    assert!(
+        client_kills >= 3,
+        "the client was killed mid-run {client_kills} times"
+    );
     assert_eq!(server.kills, SERVER_KILLS);
     server.kill();
     check_delivered(&kit, &template, config);
@@ -415,7 +425,12 @@ fn check_delivered(kit: &Kit, template: &Template, config: Config) {
     for packet in &template.packets {
         let rid = packet.rid.as_str();
         let records: Vec<_> = stored.iter().filter(|p| p.rid == rid).collect();
-        assert_eq!(records.len(), 1, "{rid} is on the server {} times", records.len());
+        assert_eq!(
+            records.len(),
+            1,
+            "{rid} is on the server {} times",
+            records.len()
+        );
         assert_eq!(fed.get(rid), Some(&1), "{rid} in the pipeline feed");
         let record = records[0];
         assert_eq!(record.packet_hash, packet.hash(), "{rid}");
@@ -438,7 +453,11 @@ fn check_delivered(kit: &Kit, template: &Template, config: Config) {
             "{rid}: the receipt's signature does not verify"
         );
         assert_eq!(
-            (receipt.rid.as_str(), receipt.packet_id.as_str(), receipt.size),
+            (
+                receipt.rid.as_str(),
+                receipt.packet_id.as_str(),
+                receipt.size
+            ),
             (rid, record.packet_id.as_str(), packet.bytes.len() as u64)
         );
         assert_eq!(receipt.packet_hash, packet.hash(), "{rid}");

@@ -432,16 +432,20 @@ impl Kit {
         iso_of: impl Fn(&str) -> Vec<u8>,
         document_bytes: usize,
     ) -> (String, serde_json::Map<String, serde_json::Value>) {
-        self.register_capturing(name, document_bytes, |session, registration, form, field| {
-            session
-                .update_registration(registration, "biometrics", |r| {
-                    for attribute in ATTRIBUTES {
-                        r.add_biometric(form, field, attribute, iso_of(attribute), 95, 1, 0)?;
-                    }
-                    Ok(())
-                })
-                .unwrap();
-        })
+        self.register_capturing(
+            name,
+            document_bytes,
+            |session, registration, form, field| {
+                session
+                    .update_registration(registration, "biometrics", |r| {
+                        for attribute in ATTRIBUTES {
+                            r.add_biometric(form, field, attribute, iso_of(attribute), 95, 1, 0)?;
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+            },
+        )
     }
 
     /// A NEW registration by the operator: the example record under `name`, two documents of

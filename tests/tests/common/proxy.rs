@@ -26,6 +26,7 @@ pub struct Link {
 pub struct Proxy {
     pub addr: SocketAddr,
     cuts: Arc<AtomicU64>,
+    upstream_bytes: Arc<AtomicU64>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -37,11 +38,11 @@ impl Proxy {
             .enable_all()
             .build()
             .unwrap();
-        let listener = runtime
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let cuts = Arc::new(AtomicU64::new(0));
+        let upstream_bytes = Arc::new(AtomicU64::new(0));
+        let counted = upstream_bytes.clone();
         let open = Arc::new(AtomicUsize::new(0));
         let (cut, _) = watch::channel(0u64);
         if let Some(mean) = link.mean_gap {
@@ -56,9 +57,10 @@ impl Proxy {
                 let cut = cut.subscribe();
                 let pacers = pacers.clone();
                 let open = open.clone();
+                let counted = counted.clone();
                 tokio::spawn(async move {
                     open.fetch_add(1, Ordering::SeqCst);
-                    forward(client, upstream, cut, pacers).await;
+                    forward(client, upstream, cut, pacers, counted).await;
                     open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
@@ -66,6 +68,7 @@ impl Proxy {
         Proxy {
             addr,
             cuts,
+            upstream_bytes,
             _runtime: runtime,
         }
     }
@@ -77,6 +80,11 @@ impl Proxy {
     /// Cuts that closed at least one open connection so far.
     pub fn cuts(&self) -> u64 {
         self.cuts.load(Ordering::SeqCst)
+    }
+
+    /// Bytes delivered to the upstream so far (requests, headers included).
+    pub fn upstream_bytes(&self) -> u64 {
+        self.upstream_bytes.load(Ordering::SeqCst)
     }
 }
 
@@ -119,7 +127,9 @@ impl Pacer {
 
     /// Bytes taken from the socket at a time: about 1/20 s of the link.
     fn quantum(&self) -> usize {
-        usize::try_from(self.rate / 20).unwrap_or(usize::MAX).clamp(1, 16 * 1024)
+        usize::try_from(self.rate / 20)
+            .unwrap_or(usize::MAX)
+            .clamp(1, 16 * 1024)
     }
 
     /// Waits until `bytes` have gone through the link after what was sent before them.
@@ -141,6 +151,7 @@ async fn forward(
     upstream: SocketAddr,
     mut cut: watch::Receiver<u64>,
     pacers: Option<(Pacer, Pacer)>,
+    counted: Arc<AtomicU64>,
 ) {
     let Ok(server) = TcpStream::connect(upstream).await else {
         return;
@@ -154,20 +165,21 @@ async fn forward(
     tokio::select! {
         _ = async {
             tokio::join!(
-                pump(client_read, server_write, up),
-                pump(server_read, client_write, down)
+                pump(client_read, server_write, up, Some(&counted)),
+                pump(server_read, client_write, down, None)
             )
         } => {}
         _ = cut.changed() => {}
     }
 }
 
-/// Copies one direction, through `pacer` when the link is limited; on EOF it passes the
-/// half-close on.
+/// Copies one direction, through `pacer` when the link is limited, adding the bytes delivered to
+/// `counted`; on EOF it passes the half-close on.
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     pacer: Option<Pacer>,
+    counted: Option<&AtomicU64>,
 ) {
     let size = pacer.as_ref().map_or(64 * 1024, Pacer::quantum);
     let mut buffer = vec![0u8; size];
@@ -181,6 +193,9 @@ async fn pump(
         }
         if to.write_all(&buffer[..n]).await.is_err() {
             break;
+        }
+        if let Some(counted) = counted {
+            counted.fetch_add(n as u64, Ordering::SeqCst);
         }
     }
     let _ = to.shutdown().await;
