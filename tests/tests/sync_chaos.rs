@@ -318,6 +318,10 @@ fn check(db: Db) {
     binary("enrol-client", "enrol");
     let started = Instant::now();
     let kit = template.copy();
+    eprintln!(
+        "{db:?}: kit copied in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let data = tempfile::tempdir().unwrap();
     let database = (db == Db::Postgres).then(PgDatabase::create);
     let config = config(&data.path().join("server"), database.as_ref());
@@ -332,6 +336,10 @@ fn check(db: Db) {
         kit.trust(&server);
         server.runtime.block_on(server.state.store.close());
     }
+    eprintln!(
+        "{db:?}: onboarded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let token = kit.supervisor().create_token().unwrap();
     let token = token.as_str().to_owned();
     let port = free_port();
@@ -400,7 +408,13 @@ fn check(db: Db) {
     );
     assert_eq!(server.kills, SERVER_KILLS);
     server.kill();
+    let checking = Instant::now();
     check_delivered(&kit, &template, config);
+    eprintln!(
+        "{db:?}: checked in {:.1} s; {:.1} s since the packets were made",
+        checking.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Every packet is on the server exactly once with the client's bytes, and the client holds a
