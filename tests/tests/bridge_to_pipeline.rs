@@ -102,23 +102,24 @@ fn a_registration_captured_from_the_bridge_ends_processed_at_the_client() {
     let kit = Kit::with_settings(settings);
     server.onboard(&kit);
     kit.trust(&server);
-    let (rid, entered) = kit.register_capturing("Kwame Bridge", |session, draft, form, field| {
-        let groups = session
-            .capture_from_devices(
-                draft,
-                form,
-                field,
-                DeviceCapture {
-                    devices: &found.devices,
-                    trusted: &trusted,
-                    timeout: Duration::from_secs(10),
-                },
-            )
-            .unwrap();
-        assert_eq!(groups.len(), 5, "left, right, thumbs, irises, face");
-        assert_eq!(draft.biometrics.len(), 13);
-        assert!(draft.biometrics.iter().all(|b| b.device.is_some()));
-    });
+    let (rid, entered) =
+        kit.register_capturing("Kwame Bridge", 20_000, |session, draft, form, field| {
+            let groups = session
+                .capture_from_devices(
+                    draft,
+                    form,
+                    field,
+                    DeviceCapture {
+                        devices: &found.devices,
+                        trusted: &trusted,
+                        timeout: Duration::from_secs(10),
+                    },
+                )
+                .unwrap();
+            assert_eq!(groups.len(), 5, "left, right, thumbs, irises, face");
+            assert_eq!(draft.biometrics.len(), 13);
+            assert!(draft.biometrics.iter().all(|b| b.device.is_some()));
+        });
     kit.approve_all();
     let report = kit.sync(&server);
     assert!(report.packets.iter().all(|p| p.error.is_none()));

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -86,6 +88,49 @@ async fn pg_admin(sql: &str) {
     sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
 }
 
+/// A fresh PostgreSQL database of its own, dropped (connections and all) when dropped.
+pub struct PgDatabase {
+    name: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> PgDatabase {
+        let name = format!(
+            "enrol_e2e_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        block_on(pg_admin(&format!("CREATE DATABASE {name}")));
+        PgDatabase { name }
+    }
+
+    pub fn url(&self) -> String {
+        let admin_url = pg_admin_url();
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(base, _)| base);
+        format!("{base}/{}", self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        block_on(pg_admin(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )));
+    }
+}
+
+/// Runs `future` on a runtime of its own (for set-up outside a server's runtime).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
 /// The sync server on a loopback port, stopped when dropped.
 pub struct Server {
     pub addr: SocketAddr,
@@ -93,7 +138,7 @@ pub struct Server {
     pub runtime: tokio::runtime::Runtime,
     _stop: tokio::sync::oneshot::Sender<()>,
     pub dir: tempfile::TempDir,
-    pg_database: Option<String>,
+    pg_database: Option<PgDatabase>,
 }
 
 impl Server {
@@ -115,20 +160,9 @@ impl Server {
             pipeline_token: Some(PIPELINE_TOKEN.into()),
             ..Config::default()
         };
-        let pg_database = (db == Db::Postgres).then(|| {
-            format!(
-                "enrol_e2e_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            )
-        });
-        if let Some(name) = &pg_database {
-            runtime.block_on(pg_admin(&format!("CREATE DATABASE {name}")));
-            let admin_url = pg_admin_url();
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(base, _)| base);
-            config.database_url = Some(format!("{base}/{name}"));
+        let pg_database = (db == Db::Postgres).then(PgDatabase::create);
+        if let Some(database) = &pg_database {
+            config.database_url = Some(database.url());
         }
         tweak(&mut config);
         let state = runtime.block_on(enrol_sync::App::open(config)).unwrap();
@@ -238,11 +272,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(name) = self.pg_database.take() {
-            self.runtime.block_on(async {
-                self.state.store.close().await;
-                pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-            });
+        if let Some(database) = self.pg_database.take() {
+            self.runtime.block_on(self.state.store.close());
+            drop(database);
         }
     }
 }
@@ -390,24 +422,40 @@ impl Kit {
         name: &str,
         iso_of: impl Fn(&str) -> Vec<u8>,
     ) -> (String, serde_json::Map<String, serde_json::Value>) {
-        self.register_capturing(name, |session, registration, form, field| {
-            session
-                .update_registration(registration, "biometrics", |r| {
-                    for attribute in ATTRIBUTES {
-                        r.add_biometric(form, field, attribute, iso_of(attribute), 95, 1, 0)?;
-                    }
-                    Ok(())
-                })
-                .unwrap();
-        })
+        self.register_sized(name, iso_of, 20_000)
     }
 
-    /// A NEW registration by the operator: the example record under `name`, two documents, the
-    /// biometrics step done by `capture` (given the session, the draft, the form and the
-    /// applicant's biometrics field), preview and sign-off. Returns the RID and the identity.
+    /// [`Kit::register_with`] with two documents of `document_bytes` each.
+    pub fn register_sized(
+        &self,
+        name: &str,
+        iso_of: impl Fn(&str) -> Vec<u8>,
+        document_bytes: usize,
+    ) -> (String, serde_json::Map<String, serde_json::Value>) {
+        self.register_capturing(
+            name,
+            document_bytes,
+            |session, registration, form, field| {
+                session
+                    .update_registration(registration, "biometrics", |r| {
+                        for attribute in ATTRIBUTES {
+                            r.add_biometric(form, field, attribute, iso_of(attribute), 95, 1, 0)?;
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+            },
+        )
+    }
+
+    /// A NEW registration by the operator: the example record under `name`, two documents of
+    /// `document_bytes`, the biometrics step done by `capture` (given the session, the draft,
+    /// the form and the applicant's biometrics field), preview and sign-off. Returns the RID and
+    /// the identity.
     pub fn register_capturing(
         &self,
         name: &str,
+        document_bytes: usize,
         capture: impl FnOnce(&mut Session, &mut Registration, &Form, &str),
     ) -> (String, serde_json::Map<String, serde_json::Value>) {
         let mut session = self.session(OPERATOR, OPERATOR_PASSWORD);
@@ -438,14 +486,14 @@ impl Kit {
                     "proofOfAddress",
                     "pdf",
                     None,
-                    payload(b"%PDF-1.7\n", 20_000),
+                    payload(b"%PDF-1.7\n", document_bytes),
                 )?;
                 r.add_document(
                     &form,
                     "proofOfIdentity",
                     "pdf",
                     None,
-                    payload(b"%PDF-1.4\n", 20_000),
+                    payload(b"%PDF-1.4\n", document_bytes),
                 )
             })
             .unwrap();
