@@ -175,9 +175,14 @@ export class Session {
     return this.text(await this.waitFor(what, xpath, timeoutMs));
   }
 
+  /** Clicks the element matching `xpath`; a click that fails (the screen re-rendered the element,
+   * or it is not clickable yet) is tried again on the element found afresh. */
   async click(xpath, what = xpath) {
-    const element = await this.waitFor(what, xpath);
-    await this.command("POST", `/element/${element}/click`, {});
+    await waitFor(what, async () => {
+      const element = await this.find(xpath);
+      if (element) await this.command("POST", `/element/${element}/click`, {});
+      return element;
+    });
   }
 
   async clickButton(text) {

@@ -40,6 +40,8 @@ async function register(session, files, index) {
   const captured = (group, text) =>
     session.waitFor(`${group}: ${text}`,
       `//*[@data-testid='cap-individualBiometrics-${group}-outcome' and starts-with(normalize-space(), '${text}')]`, 60_000);
+  await heading("Welcome, Amina Supervisor");
+  await session.waitFor("registrations open", "//*[@data-testid='registration-open']");
   await session.clickButton("Start registration");
   await heading("Consent");
   await session.check("I have read and accept the terms");
@@ -152,7 +154,12 @@ try {
         await new Promise((done) => setTimeout(done, 1000));
         atHome = treeMemory(harness);
         const started = performance.now();
-        for (let index = 0; index < registrations; index++) await register(session, files, index);
+        try {
+          for (let index = 0; index < registrations; index++) await register(session, files, index);
+        } catch (error) {
+          await session.screenshot(join(work, "..", "enrol-bench-failure.png"));
+          throw error;
+        }
         registering = (performance.now() - started) / Math.max(registrations, 1);
         await new Promise((done) => setTimeout(done, 1000));
         afterRegistrations = treeMemory(harness);
