@@ -8,21 +8,11 @@ mod error;
 mod state;
 
 use state::AppState;
-#[cfg(target_os = "linux")]
-use tauri::Manager;
 
 fn main() {
     let state = AppState::new(state::data_dir_from_env(), state::SbiSettings::from_env());
     let result = tauri::Builder::default()
         .manage(state)
-        .setup(|app| {
-            #[cfg(target_os = "linux")]
-            if let Some(window) = app.get_webview_window("main") {
-                window.with_webview(|webview| lean_webview(&webview.inner()))?;
-            }
-            let _ = app;
-            Ok(())
-        })
         .invoke_handler(tauri::generate_handler![
             commands::session::data_dir_state,
             commands::session::init_machine,
@@ -65,16 +55,5 @@ fn main() {
     if let Err(error) = result {
         eprintln!("enrol-desktop: {error}");
         std::process::exit(1);
-    }
-}
-
-/// WebKitGTK sized for one app page rather than a web browser: no back/forward page cache, and
-/// decoded images no longer shown (every preview frame is one) dropped at once instead of kept
-/// in a memory cache sized from the machine's RAM.
-#[cfg(target_os = "linux")]
-fn lean_webview(webview: &webkit2gtk::WebView) {
-    use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
-    if let Some(context) = webview.context() {
-        context.set_cache_model(CacheModel::DocumentViewer);
     }
 }
