@@ -7,6 +7,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { flushSync, mount, unmount } from "svelte";
 import App from "../src/App.svelte";
 import { BackendError, type Operator } from "../src/lib/backend";
+import { settle, byId, type, choose, heading, expectLabelledControls } from "./dom";
 import { FakeBackend, simulatedDevices, supervisor, syncReport } from "./fakeBackend";
 
 let backend: FakeBackend;
@@ -26,32 +27,6 @@ afterEach(() => {
   app = undefined;
 });
 
-async function settle() {
-  for (let round = 0; round < 8; round++) {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    flushSync();
-  }
-}
-
-function byId<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`no element #${id}`);
-  return element as T;
-}
-
-function type(id: string, value: string) {
-  const input = byId<HTMLInputElement>(id);
-  input.value = value;
-  input.dispatchEvent(new Event("input", { bubbles: true }));
-  flushSync();
-}
-
-function choose(id: string, value: string) {
-  const select = byId<HTMLSelectElement>(id);
-  select.value = value;
-  select.dispatchEvent(new Event("change", { bubbles: true }));
-}
-
 function buttons(text: string): HTMLButtonElement[] {
   return [...document.querySelectorAll("button")].filter((b) => b.textContent?.trim() === text);
 }
@@ -61,10 +36,6 @@ async function press(text: string) {
   if (!found) throw new Error(`no button “${text}”`);
   found.click();
   await settle();
-}
-
-function heading(): string {
-  return document.querySelector("h1")?.textContent?.trim() ?? "";
 }
 
 function text(testId: string): string {
@@ -77,17 +48,6 @@ function alertText(): string {
 
 function navItems(): string[] {
   return [...document.querySelectorAll("nav button")].map((b) => b.textContent?.trim() ?? "");
-}
-
-/** Every input and select is named by a label, and every button has text or a name. */
-function expectLabelledControls() {
-  for (const control of document.querySelectorAll("input, select")) {
-    const label = document.querySelector(`label[for="${control.id}"]`);
-    expect(label?.textContent?.trim(), `label for #${control.id}`).toBeTruthy();
-  }
-  for (const button of document.querySelectorAll("button")) {
-    expect(button.textContent?.trim(), "button text").toBeTruthy();
-  }
 }
 
 async function loginAs(who: Operator = supervisor) {

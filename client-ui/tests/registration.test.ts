@@ -4,9 +4,10 @@
 // below the threshold, exceptions with their proof, sign-off and the slip, freeze refusals.
 
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { flushSync, mount, unmount } from "svelte";
+import { mount, unmount } from "svelte";
 import App from "../src/App.svelte";
 import { BackendError, type FormCheck } from "../src/lib/backend";
+import { settle, byId, type, choose, heading, expectLabelledControls } from "./dom";
 import { FakeBackend } from "./fakeBackend";
 
 let backend: FakeBackend;
@@ -22,31 +23,6 @@ afterEach(() => {
   if (app) unmount(app);
   app = undefined;
 });
-
-async function settle() {
-  for (let round = 0; round < 8; round++) {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    flushSync();
-  }
-}
-
-function byId<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`no element #${id}`);
-  return element as T;
-}
-
-function type(id: string, value: string) {
-  const input = byId<HTMLInputElement>(id);
-  input.value = value;
-  input.dispatchEvent(new Event("input", { bubbles: true }));
-}
-
-function choose(id: string, value: string) {
-  const select = byId<HTMLSelectElement>(id);
-  select.value = value;
-  select.dispatchEvent(new Event("change", { bubbles: true }));
-}
 
 function tick(id: string) {
   const box = byId<HTMLInputElement>(id);
@@ -65,22 +41,8 @@ async function press(text: string) {
   await settle();
 }
 
-function heading(): string {
-  return document.querySelector("h1")?.textContent?.trim() ?? "";
-}
-
 function labelOf(id: string): string {
   return document.querySelector(`label[for="${id}"]`)?.textContent?.trim() ?? "";
-}
-
-/** Every input and select is named by a label, and every button has text. */
-function expectLabelledControls() {
-  for (const control of document.querySelectorAll("input, select")) {
-    expect(labelOf(control.id), `label for #${control.id}`).toBeTruthy();
-  }
-  for (const b of document.querySelectorAll("button")) {
-    expect(b.textContent?.trim(), "button text").toBeTruthy();
-  }
 }
 
 /** Logs in, starts a NEW registration from Home. */

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { flushSync, mount, unmount } from "svelte";
 import App from "../src/App.svelte";
 import { BackendError } from "../src/lib/backend";
+import { settle, byId, type, heading, expectLabelledControls } from "./dom";
 import { FakeBackend, supervisor } from "./fakeBackend";
 
 let backend: FakeBackend;
@@ -21,32 +22,9 @@ afterEach(() => {
   app = undefined;
 });
 
-async function settle() {
-  for (let round = 0; round < 5; round++) {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    flushSync();
-  }
-}
-
 async function start() {
   app = mount(App, { target: document.body, props: { backend, storage: window.localStorage } });
   await settle();
-}
-
-function byId<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`no element #${id}`);
-  return element as T;
-}
-
-function type(id: string, value: string) {
-  const input = byId<HTMLInputElement>(id);
-  input.value = value;
-  input.dispatchEvent(new Event("input", { bubbles: true }));
-}
-
-function heading(): string {
-  return document.querySelector("h1")?.textContent?.trim() ?? "";
 }
 
 function alertText(): string {
@@ -63,17 +41,6 @@ function chooseLanguage(code: string) {
   for (const option of select.options) option.selected = option.value === code;
   select.dispatchEvent(new Event("change", { bubbles: true }));
   flushSync();
-}
-
-/** Every input and select has a label naming it, and every button has text. */
-function expectLabelledControls() {
-  for (const control of document.querySelectorAll("input, select")) {
-    const label = document.querySelector(`label[for="${control.id}"]`);
-    expect(label?.textContent?.trim(), `label for #${control.id}`).toBeTruthy();
-  }
-  for (const button of document.querySelectorAll("button")) {
-    expect(button.textContent?.trim(), "button text").toBeTruthy();
-  }
 }
 
 it("first run online: the server, the code and the supervisor; a failed first sync is shown before home", async () => {
