@@ -18,16 +18,6 @@ use enrol_schema::settings::RegistrationSettings;
 const RATE: u64 = 32_000;
 const MEAN_GAP: Duration = Duration::from_secs(20);
 
-/// The smallest record of the attribute's ISO 19794 format the client accepts.
-fn tiny_iso(attribute: &str) -> Vec<u8> {
-    let magic: &[u8] = match attribute {
-        "leftEye" | "rightEye" => b"IIR\0",
-        "face" => b"FAC\0",
-        _ => b"FIR\0",
-    };
-    common::payload(magic, 64)
-}
-
 fn main() {
     let quick = std::env::var_os("ENROL_BENCH_QUICK").is_some();
     // Two documents make up nearly all of the packet (5,000,000 bytes, or 1,000,000 when quick).
@@ -39,7 +29,7 @@ fn main() {
     let server = Server::start(Db::Sqlite);
     server.onboard(&kit);
     kit.trust(&server);
-    let (rid, _) = kit.register_sized("Resident Big", tiny_iso, document_bytes);
+    let (rid, _) = kit.register_sized("Resident Big", common::tiny_iso, document_bytes);
     kit.approve_all();
     let size = kit
         .supervisor()

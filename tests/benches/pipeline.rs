@@ -27,18 +27,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// `index` in letters (names take no digits): 0 → "a", 27 → "ab".
-fn letters(mut index: usize) -> String {
-    let mut name = String::new();
-    loop {
-        name.push(char::from(b'a' + (index % 26) as u8));
-        index /= 26;
-        if index == 0 {
-            return name;
-        }
-    }
-}
-
 struct Killed(Child);
 
 impl Drop for Killed {
@@ -66,7 +54,7 @@ fn main() {
     let mut latencies = Vec::with_capacity(PACKETS);
     let mut polls = 0usize;
     for index in 0..PACKETS {
-        let (rid, _) = kit.register(&format!("Resident {}", letters(index)));
+        let (rid, _) = kit.register(&format!("Resident {}", common::letters(index)));
         let created = Instant::now();
         kit.approve_all();
         kit.sync(&server);

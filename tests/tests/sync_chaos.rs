@@ -60,28 +60,6 @@ fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02X}")).collect()
 }
 
-/// Names take letters only: 0 → "a", 27 → "bb".
-fn letters(mut index: usize) -> String {
-    let mut name = String::new();
-    loop {
-        name.push(char::from(b'a' + (index % 26) as u8));
-        index /= 26;
-        if index == 0 {
-            return name;
-        }
-    }
-}
-
-/// The smallest record of the attribute's ISO 19794 format the client accepts.
-fn tiny_iso(attribute: &str) -> Vec<u8> {
-    let magic: &[u8] = match attribute {
-        "leftEye" | "rightEye" => b"IIR\0",
-        "face" => b"FAC\0",
-        _ => b"FIR\0",
-    };
-    common::payload(magic, 64)
-}
-
 /// The packets in the kit's folder, by RID (a file is named after its packet id, which starts
 /// with the RID).
 fn packet_files(kit: &Kit) -> BTreeMap<String, PathBuf> {
@@ -114,13 +92,13 @@ impl Template {
         let kit = Kit::new();
         let mut rids = Vec::with_capacity(PACKETS);
         for index in 0..PACKETS {
-            let name = format!("Resident {}", letters(index));
+            let name = format!("Resident {}", common::letters(index));
             let documents = if index % LARGE_EVERY == LARGE_EVERY - 1 {
                 LARGE_DOCUMENT_BYTES
             } else {
                 DOCUMENT_BYTES
             };
-            rids.push(kit.register_sized(&name, tiny_iso, documents).0);
+            rids.push(kit.register_sized(&name, common::tiny_iso, documents).0);
         }
         kit.approve_all();
         let files = packet_files(&kit);

@@ -555,6 +555,28 @@ pub fn payload(magic: &[u8], len: usize) -> Vec<u8> {
     bytes
 }
 
+/// The smallest record of the attribute's ISO 19794 format the client accepts.
+pub fn tiny_iso(attribute: &str) -> Vec<u8> {
+    let magic: &[u8] = match attribute {
+        "leftEye" | "rightEye" => b"IIR\0",
+        "face" => b"FAC\0",
+        _ => b"FIR\0",
+    };
+    payload(magic, 64)
+}
+
+/// `index` in letters (names take no digits): 0 → "a", 27 → "bb".
+pub fn letters(mut index: usize) -> String {
+    let mut name = String::new();
+    loop {
+        name.push(char::from(b'a' + (index % 26) as u8));
+        index /= 26;
+        if index == 0 {
+            return name;
+        }
+    }
+}
+
 /// The ISO 19794 record of an attribute as the device bridge's simulator makes it: a synthetic
 /// image (`enrol_bridge::synth`), JPEG 2000 lossless, the bridge's ISO writer. Made once per
 /// attribute and reused.
