@@ -17,12 +17,16 @@ where
     })
 }
 
-/// Maps `items` with `f` on two threads, keeping the order; the split balances `weight`.
+/// Maps `items` with `f` on two threads, keeping the order; the split balances `weight`. Fewer
+/// than two items stay on this thread.
 pub fn map_halves<T: Sync, R: Send>(
     items: &[T],
     weight: impl Fn(&T) -> usize,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
+    if items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
     let total: usize = items.iter().map(&weight).sum();
     let mut seen = 0;
     let split = items
