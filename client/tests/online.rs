@@ -1,8 +1,8 @@
 //! The client's online side against the real `enrol-sync` server (in process, port 0, temp
 //! directories): onboarding with a one-time code, signed publications and operator lists (a
-//! forged one refused with nothing applied), the first login of an operator synced from the
-//! server and their offline logins after it, deactivation and role changes by user sync, and
-//! settings that change the lockout.
+//! forged one refused with nothing applied, reads retried over a link that drops connections),
+//! the first login of an operator synced from the server and their offline logins after it,
+//! deactivation and role changes by user sync, and settings that change the lockout.
 
 mod kit;
 mod server;
@@ -12,6 +12,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use enrol_client::machine::{OnlineOnboarding, onboard_online};
 use enrol_client::roles::Role;
@@ -284,6 +286,47 @@ fn read_message(reader: &mut impl BufRead) -> Option<(String, Vec<u8>)> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
     Some((head, body))
+}
+
+/// A link that drops connections: a loopback proxy to `target` that reads the request of every
+/// other connection and closes it unanswered, and relays the rest. Counts the dropped ones.
+fn dropping_proxy(target: SocketAddr) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let counter = dropped.clone();
+    std::thread::spawn(move || {
+        for (index, client) in listener.incoming().enumerate() {
+            let Ok(client) = client else { continue };
+            if index % 2 == 0 {
+                let _ = read_message(&mut BufReader::new(&client));
+                counter.fetch_add(1, Ordering::SeqCst);
+                continue;
+            }
+            std::thread::spawn(move || relay(client, target, "/never-tampered", |_| {}));
+        }
+    });
+    (format!("http://{addr}"), dropped)
+}
+
+#[test]
+fn publications_and_operator_lists_are_read_again_when_a_connection_drops() {
+    let server = centre();
+    let (_dir, mut session) = onboarded(&server);
+    server.put_operator("op2", &["operator"], Some("op2-password"), true);
+    let settings =
+        enrol_schema::defaults::SETTINGS_JSON.replace("\"max_failures\": 5", "\"max_failures\": 7");
+    server.publish("settings", "settings", &settings);
+    let (url, dropped) = dropping_proxy(server.addr);
+
+    let publications = session
+        .sync_publications(&sync_options(url.clone()))
+        .unwrap();
+    assert_eq!(publications.changes.len(), 1, "{publications:?}");
+    assert_eq!(session.settings().login_lockout.max_failures, 7);
+    let operators = session.sync_operators(&sync_options(url)).unwrap();
+    assert_eq!(operators.added, ["op2"]);
+    assert!(dropped.load(Ordering::SeqCst) >= 2);
 }
 
 #[test]

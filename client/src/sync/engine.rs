@@ -9,14 +9,14 @@ use enrol_schema::packet::SignedManifest;
 use enrol_schema::sync::{
     HEADER_RECEIPT, MAX_STATUS_BATCH, PacketIntake, Receipt, StatusQuery, StatusReport,
 };
-use ring::rand::{SecureRandom, SystemRandom};
+use ring::rand::SystemRandom;
 use serde::Serialize;
 
 use super::SyncError;
 use super::plan::{
     Event, FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, Phase, backoff_delay, next_chunk_size, verify_receipt,
 };
-use super::transport::{Answer, Transport, upload_checksum, upload_metadata};
+use super::transport::{Answer, Transport, jitter, upload_checksum, upload_metadata};
 use crate::roles::Action;
 use crate::session::Session;
 
@@ -128,7 +128,7 @@ impl Session {
             };
             let body = serde_json::to_vec(&query)
                 .map_err(|error| SyncError::Protocol(error.to_string()))?;
-            let answer = transport.send(
+            let answer = transport.send_repeatable(
                 "POST",
                 "/v1/packets/status",
                 &[("content-type", "application/json".into())],
@@ -218,10 +218,7 @@ impl PacketRun<'_> {
                 Err(error) if error.is_transient() && failures < max_retries => {
                     session.save_phase(&rid, &phase, Some(&error.to_string()))?;
                     self.check_offset = true;
-                    let mut jitter = [0u8; 4];
-                    let _ = random.fill(&mut jitter);
-                    let jitter = f64::from(u32::from_le_bytes(jitter)) / f64::from(u32::MAX);
-                    std::thread::sleep(backoff_delay(failures, jitter));
+                    std::thread::sleep(backoff_delay(failures, jitter(&random)));
                     failures += 1;
                 }
                 Err(error) => {
@@ -374,7 +371,9 @@ impl PacketRun<'_> {
     /// `GET /v1/packets/{rid}/receipt`, for an upload the server already finished.
     fn fetch_receipt(&mut self, now: i64) -> Result<Event, SyncError> {
         let path = format!("/v1/packets/{}/receipt", self.signed.manifest.rid);
-        let answer = self.transport.send("GET", &path, &[], &[], now)?;
+        let answer = self
+            .transport
+            .send_repeatable("GET", &path, &[], &[], now)?;
         match answer.status {
             200 => {
                 let receipt: Receipt = serde_json::from_slice(&answer.body)

@@ -158,7 +158,7 @@ impl Session {
         let server_key = self.server_key()?;
         let (transport, machine) = self.transport(options)?;
         let now = self.client().now();
-        let answer = transport.send("GET", "/v1/operators", &[], &[], now)?;
+        let answer = transport.send_repeatable("GET", "/v1/operators", &[], &[], now)?;
         if !answer.is_success() {
             return Err(answer.failure(now));
         }

@@ -169,7 +169,7 @@ impl Session {
         };
         loop {
             let now = self.client().now();
-            let answer = transport.send(
+            let answer = transport.send_repeatable(
                 "GET",
                 &format!("/v1/publications?since={since}"),
                 &[],

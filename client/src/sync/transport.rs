@@ -12,12 +12,16 @@ use enrol_schema::sync::{
 use ring::rand::{SecureRandom, SystemRandom};
 
 use super::SyncError;
-use super::plan::clock_skew;
+use super::plan::{backoff_delay, clock_skew};
 use crate::packet::MachineKey;
 use crate::packet::crypto::{base64_url, sign};
 
 /// Largest answer body read (a page of publications is the largest; packets only go up).
 const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Tries of a request that changes nothing on the server before its network failure is
+/// returned: a dropped connection costs a retry, not the run.
+const REPEATABLE_TRIES: u32 = 4;
 
 /// One answer: status, the headers the engine reads, the body.
 #[derive(Debug)]
@@ -167,6 +171,35 @@ impl Transport {
         }
         run(&self.agent, method, request, body)
     }
+
+    /// [`Transport::send`] for a request that is safe to repeat (it only reads): network
+    /// failures are retried with backoff, each try signed afresh with a new nonce.
+    pub fn send_repeatable(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        now_unix: i64,
+    ) -> Result<Answer, SyncError> {
+        let mut retries = 0;
+        loop {
+            match self.send(method, path, headers, body, now_unix) {
+                Err(error) if error.is_transient() && retries + 1 < REPEATABLE_TRIES => {
+                    std::thread::sleep(backoff_delay(retries, jitter(&self.random)));
+                    retries += 1;
+                }
+                answer => return answer,
+            }
+        }
+    }
+}
+
+/// A uniform value in `[0, 1]` for [`backoff_delay`]; 0 if no randomness is available.
+pub fn jitter(random: &SystemRandom) -> f64 {
+    let mut bytes = [0u8; 4];
+    let _ = random.fill(&mut bytes);
+    f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX)
 }
 
 /// Runs one request and reads its answer (headers, and a bounded body).
