@@ -197,10 +197,10 @@ try {
   await step("irises and the face with their live preview; the face kept after its attempts", async () => {
     await session.clickButton("Capture Both irises");
     await outcomeIs(session, "Iris-3", "Captured: every quality reaches its threshold.");
-    await session.waitFor("the iris preview", "//section[@data-group='Iris-3']//img[starts-with(@src, 'data:image/jpeg')]");
+    await session.waitFor("the iris preview", "//section[@data-group='Iris-3']//*[@role='img' and @data-frames-drawn > 0]");
     await session.clickButton("Capture Face");
     await outcomeIs(session, "Face-0", "Quality below the threshold: capture again (attempt 2 of 3).");
-    await session.waitFor("the face preview", "//section[@data-group='Face-0']//img[starts-with(@src, 'data:image/jpeg')]");
+    await session.waitFor("the face preview", "//section[@data-group='Face-0']//*[@role='img' and @data-frames-drawn > 0]");
     await session.clickButton("Capture Face again");
     await outcomeIs(session, "Face-0", "Quality below the threshold: capture again (attempt 3 of 3).");
     await session.clickButton("Capture Face again");

@@ -106,9 +106,9 @@ export function memoryKiB(pid) {
   try {
     const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
     const field = (name) => Number(rollup.match(new RegExp(`^${name}:\\s+(\\d+) kB`, "m"))?.[1] ?? 0);
-    return { rss: field("Rss"), pss: field("Pss") };
+    return { rss: field("Rss"), pss: field("Pss"), anon: field("Pss_Anon"), file: field("Pss_File"), shmem: field("Pss_Shmem") };
   } catch {
-    return { rss: 0, pss: 0 };
+    return { rss: 0, pss: 0, anon: 0, file: 0, shmem: 0 };
   }
 }
 

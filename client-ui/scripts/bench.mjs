@@ -29,7 +29,10 @@ function treeMemory(harness) {
 function printMemory(label, memory) {
   console.log(`${label}: PSS ${mib(memory.pss)} MiB, RSS sum ${mib(memory.rss)} MiB over ${memory.rows.length} processes`);
   for (const row of memory.rows) {
-    console.log(`    ${String(row.pid).padStart(7)} ${row.name.padEnd(22)} PSS ${mib(row.pss).padStart(6)} MiB  RSS ${mib(row.rss).padStart(6)} MiB`);
+    console.log(
+      `    ${String(row.pid).padStart(7)} ${row.name.padEnd(22)} PSS ${mib(row.pss).padStart(6)} MiB ` +
+        `(anonymous ${mib(row.anon)}, files ${mib(row.file)}, shared memory ${mib(row.shmem)})  RSS ${mib(row.rss).padStart(6)} MiB`,
+    );
   }
 }
 

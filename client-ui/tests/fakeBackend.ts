@@ -168,9 +168,9 @@ export class FakeBackend implements Backend {
     this.calls.push("discoverDevices");
     return Promise.resolve(this.devices);
   }
-  previewStream(device: Device, deviceSubId: number, onFrame: (url: string) => void) {
+  previewStream(device: Device, deviceSubId: number, onFrame: (jpeg: ArrayBuffer) => void) {
     this.calls.push(`previewStream ${device.deviceId} ${deviceSubId}`);
-    onFrame("data:image/jpeg;base64,/9j/4AAQ");
+    onFrame(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]).buffer);
     return Promise.resolve();
   }
   captureBiometrics(request: CaptureRequest): Promise<Captured> {

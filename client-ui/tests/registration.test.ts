@@ -297,7 +297,9 @@ it("captures again below the threshold, then keeps the capture as forced", async
   await press("Capture Face");
   expect(backend.calls).toContain("previewStream 3 0");
   expect(backend.calls).toContain("capture Face-0 attempt 1 preview true");
-  expect(document.querySelector('[data-group="Face-0"] img')?.getAttribute("src")).toMatch(/^data:image\/jpeg/);
+  expect(document.querySelector('[data-group="Face-0"] [role="img"]:has(canvas)')?.getAttribute("aria-label")).toBe(
+    "Live preview: Face",
+  );
 });
 
 it("marks an exception with its reason, asks for the proof photo, and keeps the draft when the device is unplugged", async () => {

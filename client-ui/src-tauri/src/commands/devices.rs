@@ -1,16 +1,14 @@
 //! The biometric device picker's commands: discovery of the SBI devices on this machine (judged
 //! against the device providers the store trusts) and a device's live STREAM preview, whose
-//! JPEG frames reach the front end as `data:` URLs through a channel.
+//! JPEG frames reach the front end as raw bytes through a channel.
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use enrol_client::sbi::{self, DiscoveryOptions, FoundDevice, Verdict};
 use enrol_schema::sbi::{BioType, DeviceStatus};
 use serde::Serialize;
 use tauri::State;
-use tauri::ipc::Channel;
+use tauri::ipc::{Channel, InvokeResponseBody};
 
 use super::with_session;
 use crate::error::CommandError;
@@ -89,7 +87,7 @@ pub fn preview_stream(
     port: u16,
     device_id: String,
     device_sub_id: u32,
-    frames: Channel<String>,
+    frames: Channel<InvokeResponseBody>,
 ) -> Result<(), CommandError> {
     let device = state.device(port, &device_id)?;
     let stream =
@@ -101,8 +99,7 @@ pub fn preview_stream(
             continue;
         }
         last_sent = Some(Instant::now());
-        let url = format!("data:image/jpeg;base64,{}", STANDARD.encode(frame));
-        if frames.send(url).is_err() {
+        if frames.send(InvokeResponseBody::Raw(frame.into())).is_err() {
             break;
         }
     }

@@ -250,8 +250,8 @@ export interface RegistrationBackend {
   enterDemographics(identity: Record<string, unknown>, selectedGroups: string[]): Promise<Registration>;
   attachDocument(upload: DocumentUpload): Promise<Registration>;
   discoverDevices(): Promise<Device[]>;
-  /** Streams a device's preview frames (as image URLs) until a capture ends it. */
-  previewStream(device: Device, deviceSubId: number, onFrame: (url: string) => void): Promise<void>;
+  /** Streams a device's preview frames (each a JPEG file's bytes) until a capture ends it. */
+  previewStream(device: Device, deviceSubId: number, onFrame: (jpeg: ArrayBuffer) => void): Promise<void>;
   captureBiometrics(request: CaptureRequest): Promise<Captured>;
   markException(field: string, attribute: string, reason: string): Promise<Registration>;
   removeException(field: string, attribute: string): Promise<Registration>;

@@ -78,7 +78,7 @@ export const tauriBackend: Backend = {
     }),
   discoverDevices: () => call("discover_devices"),
   previewStream: (device, deviceSubId, onFrame) => {
-    const frames = new Channel<string>();
+    const frames = new Channel<ArrayBuffer>();
     frames.onmessage = onFrame;
     return call("preview_stream", { port: device.port, deviceId: device.deviceId, deviceSubId, frames });
   },
