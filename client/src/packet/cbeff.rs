@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 use std::io;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quick_xml::Writer;
 use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::reader::Reader;
 use time::OffsetDateTime;
 
-use super::crypto::{base64_any, base64_url};
+use super::crypto::base64_any;
 use super::error::PacketError;
 use super::fork::map_halves;
 use super::input::{BioAttribute, BiometricField, Modality};
@@ -26,20 +28,65 @@ pub fn file_stem(field: &str) -> String {
 
 /// Writes the CBEFF XML of one biometrics field.
 pub fn write(field: &BiometricField) -> Result<Vec<u8>, PacketError> {
-    let capacity: usize = field.captures.iter().map(|c| c.iso.len() * 4 / 3).sum();
-    let mut w = Writer::new_with_indent(Vec::with_capacity(capacity + 8192), b' ', 3);
-    write_document(&mut w, field).map_err(|e| PacketError::Cbeff(e.to_string()))?;
-    Ok(w.into_inner())
+    let mut out = Vec::with_capacity(xml_len_estimate(field));
+    write_into(field, &mut out)?;
+    Ok(out)
 }
 
-fn write_document(w: &mut Writer<Vec<u8>>, field: &BiometricField) -> io::Result<()> {
+/// About how long a field's CBEFF XML is (for buffer capacity).
+pub fn xml_len_estimate(field: &BiometricField) -> usize {
+    let bdbs: usize = field
+        .captures
+        .iter()
+        .map(|c| c.iso.len().div_ceil(3) * 4)
+        .sum();
+    bdbs + 4096 + 2048 * (field.captures.len() + field.exceptions.len())
+}
+
+/// Appends the CBEFF XML of one biometrics field to `out`. The XML is written with room left for
+/// each BDB, then the BDBs are base64-encoded straight into that room, on two threads.
+pub fn write_into(field: &BiometricField, out: &mut Vec<u8>) -> Result<(), PacketError> {
+    let mut bdb_starts = Vec::with_capacity(field.captures.len());
+    let mut w = Writer::new_with_indent(&mut *out, b' ', 3);
+    write_document(&mut w, field, &mut bdb_starts)
+        .map_err(|e| PacketError::Cbeff(e.to_string()))?;
+    let mut rest: &mut [u8] = out;
+    let mut consumed = 0;
+    let mut bdbs = Vec::with_capacity(bdb_starts.len());
+    for (capture, start) in field.captures.iter().zip(bdb_starts) {
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(start - consumed);
+        let (room, tail) = tail.split_at_mut(bdb_len(&capture.iso));
+        consumed = start + room.len();
+        rest = tail;
+        bdbs.push((room, capture.iso.as_slice()));
+    }
+    map_halves(
+        &mut bdbs,
+        |(_, iso)| iso.len(),
+        |(room, iso)| URL_SAFE_NO_PAD.encode_slice(iso, room).map(drop),
+    )
+    .into_iter()
+    .collect::<Result<(), _>>()
+    .map_err(|e| PacketError::Cbeff(format!("base64 of a BDB: {e}")))
+}
+
+/// Length of a BDB's text: URL-safe base64 without padding.
+fn bdb_len(iso: &[u8]) -> usize {
+    iso.len() / 3 * 4 + [0, 2, 3][iso.len() % 3]
+}
+
+/// Writes the document; each BDB's text is left as zeros, its start recorded in `bdb_starts`.
+fn write_document(
+    w: &mut Writer<&mut Vec<u8>>,
+    field: &BiometricField,
+    bdb_starts: &mut Vec<usize>,
+) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element("BIR")
         .with_attribute(("xmlns", NAMESPACE))
         .write_inner_content(|w| {
             integrity(w)?;
-            let bdbs = map_halves(&field.captures, |c| c.iso.len(), |c| base64_url(&c.iso));
-            for (capture, bdb) in field.captures.iter().zip(bdbs) {
+            for capture in &field.captures {
                 let others = [
                     ("EXCEPTION", "false".to_owned()),
                     ("RETRIES", capture.retries.to_string()),
@@ -48,12 +95,13 @@ fn write_document(w: &mut Writer<Vec<u8>>, field: &BiometricField) -> io::Result
                     ("PAYLOAD", capture.payload.clone().unwrap_or_default()),
                     ("SPEC_VERSION", capture.spec_version.clone()),
                 ];
+                let bdb = Some((bdb_len(&capture.iso), &mut *bdb_starts));
                 bir(
                     w,
                     capture.attribute,
                     capture.captured_at,
                     capture.quality,
-                    Some(&bdb),
+                    bdb,
                     &others,
                 )?;
             }
@@ -91,12 +139,14 @@ fn write_document(w: &mut Writer<Vec<u8>>, field: &BiometricField) -> io::Result
     Ok(())
 }
 
+/// One nested BIR; `bdb` is the length of its BDB text, whose room is left as zeros and whose
+/// start is pushed to the list.
 fn bir(
-    w: &mut Writer<Vec<u8>>,
+    w: &mut Writer<&mut Vec<u8>>,
     attribute: BioAttribute,
     created: OffsetDateTime,
     quality: u32,
-    bdb: Option<&str>,
+    bdb: Option<(usize, &mut Vec<usize>)>,
     others: &[(&str, String)],
 ) -> io::Result<()> {
     let modality = attribute.modality();
@@ -127,10 +177,15 @@ fn bir(
             })?;
             Ok(())
         })?;
-        if let Some(bdb) = bdb {
-            // Base64 never needs escaping: skip the escaper's scan of the largest text.
-            w.create_element("BDB")
-                .write_text_content(BytesText::from_escaped(bdb))?;
+        if let Some((len, starts)) = bdb {
+            // As `write_text_content` would write it (base64 never needs escaping); the empty
+            // text event keeps the end tag on the same line.
+            w.write_event(Event::Start(BytesStart::new("BDB")))?;
+            let buf = w.get_mut();
+            starts.push(buf.len());
+            buf.resize(buf.len() + len, 0);
+            w.write_event(Event::Text(BytesText::from_escaped("")))?;
+            w.write_event(Event::End(BytesEnd::new("BDB")))?;
         }
         w.create_element("others").write_inner_content(|w| {
             for (key, value) in others {
@@ -145,13 +200,13 @@ fn bir(
     Ok(())
 }
 
-fn integrity(w: &mut Writer<Vec<u8>>) -> io::Result<()> {
+fn integrity(w: &mut Writer<&mut Vec<u8>>) -> io::Result<()> {
     w.create_element("BIRInfo")
         .write_inner_content(|w| text(w, "Integrity", "false"))?;
     Ok(())
 }
 
-fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
+fn text(w: &mut Writer<&mut Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
     if value.is_empty() {
         w.create_element(name).write_empty()?;
     } else {

@@ -10,22 +10,26 @@ where
     std::thread::scope(|scope| {
         let other = scope.spawn(b);
         let here = a();
-        let there = other
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (here, there)
+        (here, joined(other))
     })
+}
+
+/// The result of a scoped thread; its panic is resumed here.
+pub fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Maps `items` with `f` on two threads, keeping the order; the split balances `weight`. Fewer
 /// than two items stay on this thread.
-pub fn map_halves<T: Sync, R: Send>(
-    items: &[T],
+pub fn map_halves<T: Send, R: Send>(
+    items: &mut [T],
     weight: impl Fn(&T) -> usize,
-    f: impl Fn(&T) -> R + Sync,
+    f: impl Fn(&mut T) -> R + Sync,
 ) -> Vec<R> {
     if items.len() < 2 {
-        return items.iter().map(f).collect();
+        return items.iter_mut().map(f).collect();
     }
     let total: usize = items.iter().map(&weight).sum();
     let mut seen = 0;
@@ -36,11 +40,11 @@ pub fn map_halves<T: Sync, R: Send>(
             seen * 2 >= total
         })
         .map_or(items.len(), |at| at + 1);
-    let (first, second) = items.split_at(split);
+    let (first, second) = items.split_at_mut(split);
     let f = &f;
     let (mut left, right) = both(
-        || first.iter().map(f).collect::<Vec<_>>(),
-        || second.iter().map(f).collect::<Vec<_>>(),
+        || first.iter_mut().map(f).collect::<Vec<_>>(),
+        || second.iter_mut().map(f).collect::<Vec<_>>(),
     );
     left.extend(right);
     left
@@ -53,9 +57,9 @@ mod tests {
     #[test]
     fn map_halves_keeps_order_for_every_length() {
         for len in 0..7usize {
-            let items: Vec<usize> = (0..len).collect();
-            let doubled = map_halves(&items, |&n| n + 1, |&n| n * 2);
-            assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
+            let mut items: Vec<usize> = (0..len).collect();
+            let doubled = map_halves(&mut items, |&n| n + 1, |n| *n * 2);
+            assert_eq!(doubled, (0..len).map(|n| n * 2).collect::<Vec<_>>());
         }
     }
 
