@@ -7,7 +7,6 @@
 //! packet finally needs it.
 
 use std::io::{Cursor, Read, Write};
-use std::ops::Range;
 
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
@@ -15,6 +14,7 @@ use time::OffsetDateTime;
 use zip::ZipArchive;
 
 use super::error::{PacketError, layout};
+use super::fork::both;
 
 /// How an entry is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,12 +68,17 @@ impl ZipBuilder {
 
     pub fn add(&mut self, name: &str, bytes: &[u8], packing: Packing) -> Result<(), PacketError> {
         match packing {
-            Packing::Stored => self
-                .add_stored_with(name, |buf| {
-                    buf.extend_from_slice(bytes);
-                    Ok(())
-                })
-                .map(|_| ()),
+            Packing::Stored => {
+                let header = self.local_header(name, 0)?;
+                self.buf.extend_from_slice(bytes);
+                self.end_entry(
+                    name,
+                    header,
+                    crc32fast::hash(bytes),
+                    bytes.len(),
+                    bytes.len(),
+                )
+            }
             Packing::Deflated => {
                 let header = self.local_header(name, 8)?;
                 let data_start = self.buf.len();
@@ -94,20 +99,23 @@ impl ZipBuilder {
         }
     }
 
-    /// Adds a stored entry whose data `write` appends to the buffer in place. Returns the data's
-    /// range in the buffer (see [`ZipBuilder::buffer`]) with what `write` returned.
-    pub fn add_stored_with<T>(
+    /// Adds a stored entry whose data `write` appends to the buffer in place; `inspect` then reads
+    /// the data on another thread while its CRC-32 is computed here (e.g. to hash it). Returns
+    /// what both returned.
+    pub fn add_stored_with<T, I: Send>(
         &mut self,
         name: &str,
         write: impl FnOnce(&mut Vec<u8>) -> Result<T, PacketError>,
-    ) -> Result<(Range<usize>, T), PacketError> {
+        inspect: impl FnOnce(&[u8]) -> I + Send,
+    ) -> Result<(T, I), PacketError> {
         let header = self.local_header(name, 0)?;
         let data_start = self.buf.len();
         let written = write(&mut self.buf)?;
-        let data = data_start..self.buf.len();
-        let crc = crc32fast::hash(&self.buf[data.clone()]);
-        self.end_entry(name, header, crc, data.len(), data.len())?;
-        Ok((data, written))
+        let data = &self.buf[data_start..];
+        let (crc, inspected) = both(|| crc32fast::hash(data), || inspect(data));
+        let len = data.len();
+        self.end_entry(name, header, crc, len, len)?;
+        Ok((written, inspected))
     }
 
     /// Everything written so far, the bytes before the zip included.

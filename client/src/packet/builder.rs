@@ -205,12 +205,16 @@ impl Container<'_> {
         pipeline: &PipelineCertificate,
     ) -> Result<String, PacketError> {
         let name = format!("{}.zip", self.entry_stem(sub));
-        let (range, ()) = self.zip.add_stored_with(&name, |buf| {
-            let sealing = begin_seal(buf, pipeline, &mut ChaCha20Rng::from_seed(seed))?;
-            buf.extend_from_slice(plain);
-            sealing.finish(buf)
-        })?;
-        Ok(base64_url(&sha256(&self.zip.buffer()[range])))
+        let ((), digest) = self.zip.add_stored_with(
+            &name,
+            |buf| {
+                let sealing = begin_seal(buf, pipeline, &mut ChaCha20Rng::from_seed(seed))?;
+                buf.extend_from_slice(plain);
+                sealing.finish(buf)
+            },
+            sha256,
+        )?;
+        Ok(base64_url(&digest))
     }
 
     /// Adds the sub-packet's `<RID>_<sub>.json` metadata and its manifest entry.
@@ -328,20 +332,25 @@ fn subpacket_zip(
         let name = format!("{}.{}", doc.field, doc.format);
         zip.add(&name, &doc.bytes, Packing::Stored)?;
     }
-    let mut xml_ranges = Vec::with_capacity(bio_fields.len());
+    // The data hash (MOSIP's order: CBEFF files, ID.json, documents) reads each CBEFF as it lands
+    // in the zip, alongside its CRC.
+    let mut data_hash = Sha256::new();
     for (stem, field) in &bio_fields {
-        let (range, ()) =
-            zip.add_stored_with(&format!("{stem}.xml"), |buf| cbeff::write_into(field, buf))?;
-        xml_ranges.push(range);
+        let ((), hashed) = zip.add_stored_with(
+            &format!("{stem}.xml"),
+            |buf| cbeff::write_into(field, buf),
+            move |xml| {
+                let mut hash = data_hash;
+                hash.update(xml);
+                hash
+            },
+        )?;
+        data_hash = hashed;
     }
     if with_audit {
         zip.add("audit.json", audit, Packing::Deflated)?;
     }
     zip.add("packet_meta_info.json", &meta_json, Packing::Deflated)?;
-    let mut data_hash = Sha256::new();
-    for range in xml_ranges {
-        data_hash.update(&zip.buffer()[range]);
-    }
     data_hash.update(&id_json);
     for doc in &docs {
         data_hash.update(&doc.bytes);
