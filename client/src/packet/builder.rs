@@ -12,7 +12,9 @@ use time::OffsetDateTime;
 use super::archive::{Packing, ZipBuilder};
 use super::cbeff;
 use super::cert::PipelineCertificate;
-use super::crypto::{MachineKey, base64_url, begin_seal, hex_upper, seal_overhead, sha256, sign};
+use super::crypto::{
+    BlobKey, MachineKey, base64_url, blob_key, hex_upper, seal_overhead, sha256, sign,
+};
 use super::error::PacketError;
 use super::fork::{both, joined};
 use super::input::{AuthMethod, PacketInput, SUBPACKETS};
@@ -97,8 +99,7 @@ pub fn build(
 /// the container and encrypted there, the container encrypted in place. The independent passes
 /// run side by side on scoped threads: the `evidence` and `optional` sub-packets while `id` (where
 /// the large files usually go) is written, and each signature while its sub-packet is encrypted
-/// and hashed. Each sub-packet's encryption draws from its own ChaCha20 generator seeded from
-/// `rng`.
+/// and hashed.
 pub fn encrypt(
     input: &PacketInput,
     machine_key: &MachineKey,
@@ -109,7 +110,9 @@ pub fn encrypt(
     let packet_id = input.packet_id();
     let audit = serde_json::to_vec(&input.audit).map_err(json_error)?;
     let common_meta = common_meta(input);
-    let seeds = SUBPACKETS.map(|_| {
+    // Four blob keys (three sub-packets, then the outer file), each wrapped with a ChaCha20
+    // generator seeded from `rng`; the wrapping runs on the helper thread, off the critical path.
+    let seeds: [[u8; 32]; 4] = std::array::from_fn(|_| {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         seed
@@ -121,8 +124,13 @@ pub fn encrypt(
         Ok((plain, signature))
     };
     let (bytes, entries) = std::thread::scope(|scope| {
-        let rest_signed = scope.spawn(move || rest.map(plain_signed));
+        let helper = scope.spawn(move || {
+            let keys = seeds.map(|seed| blob_key(pipeline, &mut ChaCha20Rng::from_seed(seed)));
+            (keys, rest.map(plain_signed))
+        });
         let first_plain = subpacket_zip(input, first, &audit, &common_meta)?;
+        let (keys, rest_signed) = joined(helper);
+        let [first_key, rest_keys @ .., outer_key] = keys;
         // The first sub-packet is signed alongside its encryption.
         let (container, signature) = both(
             || -> Result<_, PacketError> {
@@ -130,24 +138,22 @@ pub fn encrypt(
                     + 64 * 1024
                     + (SUBPACKETS.len() + 1) * seal_overhead(pipeline);
                 let mut outer = Vec::with_capacity(capacity);
-                let outer_sealing = begin_seal(&mut outer, pipeline, rng)?;
+                let outer_sealing = outer_key?.begin(&mut outer);
                 let mut container = Container {
                     zip: ZipBuilder::after(outer, input.created_at),
                     input,
                     entries: Vec::with_capacity(SUBPACKETS.len()),
                 };
-                let encrypted_hash =
-                    container.add_sealed(first, &first_plain, seeds[0], pipeline)?;
+                let encrypted_hash = container.add_sealed(first, &first_plain, first_key?)?;
                 Ok((container, outer_sealing, encrypted_hash))
             },
             || sign(machine_key, &first_plain),
         );
         let (mut container, outer_sealing, encrypted_hash) = container?;
         container.add_metadata(first, &packet_id, base64_url(&signature?), encrypted_hash)?;
-        let rest_signed = rest.into_iter().zip(joined(rest_signed)).zip(&seeds[1..]);
-        for ((sub, signed), seed) in rest_signed {
+        for ((sub, signed), key) in rest.into_iter().zip(rest_signed).zip(rest_keys) {
             let (plain, signature) = signed?;
-            let encrypted_hash = container.add_sealed(sub, &plain, *seed, pipeline)?;
+            let encrypted_hash = container.add_sealed(sub, &plain, key?)?;
             container.add_metadata(sub, &packet_id, signature, encrypted_hash)?;
         }
         let Container { zip, entries, .. } = container;
@@ -196,19 +202,18 @@ impl Container<'_> {
         )
     }
 
-    /// Adds the sub-packet encrypted in its place; returns its `encryptedhash`.
+    /// Adds the sub-packet encrypted in its place with `key`; returns its `encryptedhash`.
     fn add_sealed(
         &mut self,
         sub: Subpacket,
         plain: &[u8],
-        seed: [u8; 32],
-        pipeline: &PipelineCertificate,
+        key: BlobKey,
     ) -> Result<String, PacketError> {
         let name = format!("{}.zip", self.entry_stem(sub));
         let ((), digest) = self.zip.add_stored_with(
             &name,
             |buf| {
-                let sealing = begin_seal(buf, pipeline, &mut ChaCha20Rng::from_seed(seed))?;
+                let sealing = key.begin(buf);
                 buf.extend_from_slice(plain);
                 sealing.finish(buf)
             },

@@ -59,14 +59,21 @@ pub struct Sealing {
     data_start: usize,
 }
 
-/// Appends a blob's header to `out` (nonce, AAD, certificate thumbprint, a fresh AES-256 session
-/// key wrapped to the pipeline, the key splitter); the plaintext is then appended after it and
-/// encrypted in place by [`Sealing::finish`], so it is never copied.
-pub fn begin_seal(
-    out: &mut Vec<u8>,
+/// What a blob's header holds, made before the plaintext exists: a fresh AES-256 session key
+/// wrapped to the pipeline (RSA-OAEP, the slow part), a nonce and the AAD.
+pub struct BlobKey {
+    key: LessSafeKey,
+    nonce: [u8; NONCE_LEN],
+    aad: [u8; AAD_LEN],
+    thumbprint: [u8; THUMBPRINT_LEN],
+    wrapped: Vec<u8>,
+}
+
+/// Draws a blob's session key, nonce and AAD from `rng` and wraps the key to the pipeline.
+pub fn blob_key(
     pipeline: &PipelineCertificate,
     rng: &mut impl CryptoRngCore,
-) -> Result<Sealing, PacketError> {
+) -> Result<BlobKey, PacketError> {
     let mut nonce = [0u8; NONCE_LEN];
     let mut aad = [0u8; AAD_LEN];
     let mut session_key = [0u8; 32];
@@ -77,18 +84,41 @@ pub fn begin_seal(
         .public_key()
         .encrypt(rng, Oaep::new::<Sha256>(), &session_key)
         .map_err(|e| PacketError::Crypto(format!("wrapping the session key: {e}")))?;
-    let key = aes_key(&session_key)?;
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&aad);
-    out.extend_from_slice(pipeline.thumbprint());
-    out.extend_from_slice(&wrapped);
-    out.extend_from_slice(KEY_SPLITTER);
-    Ok(Sealing {
-        key,
+    Ok(BlobKey {
+        key: aes_key(&session_key)?,
         nonce,
         aad,
-        data_start: out.len(),
+        thumbprint: *pipeline.thumbprint(),
+        wrapped,
     })
+}
+
+/// Appends a blob's header to `out` with a fresh key (see [`blob_key`] and [`BlobKey::begin`]).
+pub fn begin_seal(
+    out: &mut Vec<u8>,
+    pipeline: &PipelineCertificate,
+    rng: &mut impl CryptoRngCore,
+) -> Result<Sealing, PacketError> {
+    Ok(blob_key(pipeline, rng)?.begin(out))
+}
+
+impl BlobKey {
+    /// Appends the blob's header to `out` (nonce, AAD, certificate thumbprint, wrapped key, key
+    /// splitter); the plaintext is then appended after it and encrypted in place by
+    /// [`Sealing::finish`], so it is never copied.
+    pub fn begin(self, out: &mut Vec<u8>) -> Sealing {
+        out.extend_from_slice(&self.nonce);
+        out.extend_from_slice(&self.aad);
+        out.extend_from_slice(&self.thumbprint);
+        out.extend_from_slice(&self.wrapped);
+        out.extend_from_slice(KEY_SPLITTER);
+        Sealing {
+            key: self.key,
+            nonce: self.nonce,
+            aad: self.aad,
+            data_start: out.len(),
+        }
+    }
 }
 
 impl Sealing {
