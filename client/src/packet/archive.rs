@@ -14,7 +14,6 @@ use time::OffsetDateTime;
 use zip::ZipArchive;
 
 use super::error::{PacketError, layout};
-use super::fork::both;
 
 /// How an entry is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +27,8 @@ const CENTRAL_HEADER: u32 = 0x0201_4b50;
 const END_OF_CENTRAL_DIRECTORY: u32 = 0x0605_4b50;
 /// Where a local header's CRC-32 and sizes start.
 const LOCAL_CRC_AT: usize = 14;
+/// How much of an entry one pass reads before the next reads it again (stays in L2 cache).
+const PASS_CHUNK: usize = 64 * 1024;
 /// Made by Unix, zip specification 2.0.
 const VERSION_MADE_BY: u16 = 0x0314;
 /// A regular file readable by everyone (Unix mode in the high half).
@@ -99,23 +100,27 @@ impl ZipBuilder {
         }
     }
 
-    /// Adds a stored entry whose data `write` appends to the buffer in place; `inspect` then reads
-    /// the data on another thread while its CRC-32 is computed here (e.g. to hash it). Returns
-    /// what both returned.
-    pub fn add_stored_with<T, I: Send>(
+    /// Adds a stored entry whose data `write` appends to the buffer in place; `inspect` then sees
+    /// the data in the same pass as its CRC-32, chunk by chunk while each is in cache (e.g. to
+    /// hash it).
+    pub fn add_stored_with<T>(
         &mut self,
         name: &str,
         write: impl FnOnce(&mut Vec<u8>) -> Result<T, PacketError>,
-        inspect: impl FnOnce(&[u8]) -> I + Send,
-    ) -> Result<(T, I), PacketError> {
+        mut inspect: impl FnMut(&[u8]),
+    ) -> Result<T, PacketError> {
         let header = self.local_header(name, 0)?;
         let data_start = self.buf.len();
         let written = write(&mut self.buf)?;
         let data = &self.buf[data_start..];
-        let (crc, inspected) = both(|| crc32fast::hash(data), || inspect(data));
+        let mut crc = crc32fast::Hasher::new();
+        for chunk in data.chunks(PASS_CHUNK) {
+            crc.update(chunk);
+            inspect(chunk);
+        }
         let len = data.len();
-        self.end_entry(name, header, crc, len, len)?;
-        Ok((written, inspected))
+        self.end_entry(name, header, crc.finalize(), len, len)?;
+        Ok(written)
     }
 
     /// Everything written so far, the bytes before the zip included.

@@ -210,16 +210,17 @@ impl Container<'_> {
         key: BlobKey,
     ) -> Result<String, PacketError> {
         let name = format!("{}.zip", self.entry_stem(sub));
-        let ((), digest) = self.zip.add_stored_with(
+        let mut digest = Sha256::new();
+        self.zip.add_stored_with(
             &name,
             |buf| {
                 let sealing = key.begin(buf);
                 buf.extend_from_slice(plain);
                 sealing.finish(buf)
             },
-            sha256,
+            |chunk| digest.update(chunk),
         )?;
-        Ok(base64_url(&digest))
+        Ok(base64_url(&digest.finalize()))
     }
 
     /// Adds the sub-packet's `<RID>_<sub>.json` metadata and its manifest entry.
@@ -338,19 +339,14 @@ fn subpacket_zip(
         zip.add(&name, &doc.bytes, Packing::Stored)?;
     }
     // The data hash (MOSIP's order: CBEFF files, ID.json, documents) reads each CBEFF as it lands
-    // in the zip, alongside its CRC.
+    // in the zip, in the same pass as its CRC.
     let mut data_hash = Sha256::new();
     for (stem, field) in &bio_fields {
-        let ((), hashed) = zip.add_stored_with(
+        zip.add_stored_with(
             &format!("{stem}.xml"),
             |buf| cbeff::write_into(field, buf),
-            move |xml| {
-                let mut hash = data_hash;
-                hash.update(xml);
-                hash
-            },
+            |chunk| data_hash.update(chunk),
         )?;
-        data_hash = hashed;
     }
     if with_audit {
         zip.add("audit.json", audit, Packing::Deflated)?;

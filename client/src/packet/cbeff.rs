@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use base64_simd::{Out, URL_SAFE_NO_PAD};
+use base64_simd::URL_SAFE_NO_PAD;
 use quick_xml::Writer;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -14,7 +14,6 @@ use time::OffsetDateTime;
 
 use super::crypto::base64_any;
 use super::error::PacketError;
-use super::fork::map_halves;
 use super::input::{BioAttribute, BiometricField, Modality};
 
 /// The CBEFF XML namespace.
@@ -42,48 +41,14 @@ pub fn xml_len_estimate(field: &BiometricField) -> usize {
     bdbs + 4096 + 2048 * (field.captures.len() + field.exceptions.len())
 }
 
-/// Appends the CBEFF XML of one biometrics field to `out`. The XML is written with room left for
-/// each BDB, then the BDBs are base64-encoded straight into that room (SIMD), on two threads.
+/// Appends the CBEFF XML of one biometrics field to `out`, each BDB base64-encoded (SIMD)
+/// straight into it.
 pub fn write_into(field: &BiometricField, out: &mut Vec<u8>) -> Result<(), PacketError> {
-    let mut bdb_starts = Vec::with_capacity(field.captures.len());
-    let mut w = Writer::new_with_indent(&mut *out, b' ', 3);
-    write_document(&mut w, field, &mut bdb_starts)
-        .map_err(|e| PacketError::Cbeff(e.to_string()))?;
-    let mut rest: &mut [u8] = out;
-    let mut consumed = 0;
-    let mut bdbs = Vec::with_capacity(bdb_starts.len());
-    for (capture, start) in field.captures.iter().zip(bdb_starts) {
-        let (_, tail) = std::mem::take(&mut rest).split_at_mut(start - consumed);
-        let (room, tail) = tail.split_at_mut(bdb_len(&capture.iso));
-        consumed = start + room.len();
-        rest = tail;
-        bdbs.push((room, capture.iso.as_slice()));
-    }
-    map_halves(
-        &mut bdbs,
-        |(_, iso)| iso.len(),
-        |(room, iso)| {
-            let written = URL_SAFE_NO_PAD.encode(iso, Out::from_slice(room)).len();
-            written == room.len()
-        },
-    )
-    .into_iter()
-    .all(|fits| fits)
-    .then_some(())
-    .ok_or_else(|| PacketError::Cbeff("a BDB's base64 does not fit its room".into()))
+    let mut w = Writer::new_with_indent(out, b' ', 3);
+    write_document(&mut w, field).map_err(|e| PacketError::Cbeff(e.to_string()))
 }
 
-/// Length of a BDB's text: URL-safe base64 without padding.
-fn bdb_len(iso: &[u8]) -> usize {
-    iso.len() / 3 * 4 + [0, 2, 3][iso.len() % 3]
-}
-
-/// Writes the document; each BDB's text is left as zeros, its start recorded in `bdb_starts`.
-fn write_document(
-    w: &mut Writer<&mut Vec<u8>>,
-    field: &BiometricField,
-    bdb_starts: &mut Vec<usize>,
-) -> io::Result<()> {
+fn write_document(w: &mut Writer<&mut Vec<u8>>, field: &BiometricField) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element("BIR")
         .with_attribute(("xmlns", NAMESPACE))
@@ -98,13 +63,12 @@ fn write_document(
                     ("PAYLOAD", capture.payload.clone().unwrap_or_default()),
                     ("SPEC_VERSION", capture.spec_version.clone()),
                 ];
-                let bdb = Some((bdb_len(&capture.iso), &mut *bdb_starts));
                 bir(
                     w,
                     capture.attribute,
                     capture.captured_at,
                     capture.quality,
-                    bdb,
+                    Some(&capture.iso),
                     &others,
                 )?;
             }
@@ -142,14 +106,13 @@ fn write_document(
     Ok(())
 }
 
-/// One nested BIR; `bdb` is the length of its BDB text, whose room is left as zeros and whose
-/// start is pushed to the list.
+/// One nested BIR; `bdb` is its ISO record, absent for an exception.
 fn bir(
     w: &mut Writer<&mut Vec<u8>>,
     attribute: BioAttribute,
     created: OffsetDateTime,
     quality: u32,
-    bdb: Option<(usize, &mut Vec<usize>)>,
+    bdb: Option<&[u8]>,
     others: &[(&str, String)],
 ) -> io::Result<()> {
     let modality = attribute.modality();
@@ -180,13 +143,11 @@ fn bir(
             })?;
             Ok(())
         })?;
-        if let Some((len, starts)) = bdb {
+        if let Some(iso) = bdb {
             // As `write_text_content` would write it (base64 never needs escaping); the empty
             // text event keeps the end tag on the same line.
             w.write_event(Event::Start(BytesStart::new("BDB")))?;
-            let buf = w.get_mut();
-            starts.push(buf.len());
-            buf.resize(buf.len() + len, 0);
+            URL_SAFE_NO_PAD.encode_append(iso, &mut **w.get_mut());
             w.write_event(Event::Text(BytesText::from_escaped("")))?;
             w.write_event(Event::End(BytesEnd::new("BDB")))?;
         }

@@ -21,47 +21,9 @@ pub fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
-/// Maps `items` with `f` on two threads, keeping the order; the split balances `weight`. Fewer
-/// than two items stay on this thread.
-pub fn map_halves<T: Send, R: Send>(
-    items: &mut [T],
-    weight: impl Fn(&T) -> usize,
-    f: impl Fn(&mut T) -> R + Sync,
-) -> Vec<R> {
-    if items.len() < 2 {
-        return items.iter_mut().map(f).collect();
-    }
-    let total: usize = items.iter().map(&weight).sum();
-    let mut seen = 0;
-    let split = items
-        .iter()
-        .position(|item| {
-            seen += weight(item);
-            seen * 2 >= total
-        })
-        .map_or(items.len(), |at| at + 1);
-    let (first, second) = items.split_at_mut(split);
-    let f = &f;
-    let (mut left, right) = both(
-        || first.iter_mut().map(f).collect::<Vec<_>>(),
-        || second.iter_mut().map(f).collect::<Vec<_>>(),
-    );
-    left.extend(right);
-    left
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn map_halves_keeps_order_for_every_length() {
-        for len in 0..7usize {
-            let mut items: Vec<usize> = (0..len).collect();
-            let doubled = map_halves(&mut items, |&n| n + 1, |n| *n * 2);
-            assert_eq!(doubled, (0..len).map(|n| n * 2).collect::<Vec<_>>());
-        }
-    }
 
     #[test]
     fn both_returns_each_side() {
