@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::freeze::{self, FreezeFacts};
 use crate::fsio::create_private_dir;
 use crate::packet::crypto::sha256;
-use crate::packet::fork::both;
+use crate::packet::fork::joined;
 use crate::roles::Action;
 use crate::session::{Session, append_audit};
 
@@ -106,8 +106,8 @@ impl Session {
     /// `make` seals the packet (reading what it needs, e.g. the RID sequence, in the same
     /// transaction), the file is created durably under its final name (fsync of the file and
     /// the folder; no rename, since only the row makes it exist) while the packet's `describe`
-    /// hashes it, then its row, whatever `also` writes and the audit entry; the commit makes it
-    /// exist. A failure before the commit removes the file; a crash leaves at most an orphan
+    /// hashes it and its row, whatever `also` writes and the audit entry are inserted; the
+    /// commit, once the file is durable, makes it exist. A failure before the commit removes the file; a crash leaves at most an orphan
     /// file, possibly partial, which the next session removes, and every number `make` took
     /// from a sequence rolls back with the packet that used it.
     pub(crate) fn commit_packet<S, D>(
@@ -159,21 +159,26 @@ impl Session {
                 format!("packet {rid} already exists"),
             ));
         }
-        let written = (|| {
-            let (created, described) =
-                both(|| disk.create_durable(&path, &bytes), || describe(&bytes));
-            created?;
-            let (sha256, described) = described?;
-            tx.execute(
-                "INSERT INTO packets (rid, registration_id, file_name, sha256, size, created_at, approval)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
-                params![rid, registration_id, file_name, &sha256[..], size, now],
-            )?;
-            also(&tx, now, &rid, &described)?;
-            let head = append_audit(&tx, now, &actor, AuditAction::PacketCreated.code(), &rid)?;
+        // The file is made durable on another thread while this one hashes the packet and
+        // writes the rows; the commit waits for the file.
+        let written = std::thread::scope(|scope| -> Result<_, Error> {
+            let file = scope.spawn(|| disk.create_durable(&path, &bytes));
+            let rows = (|| -> Result<_, Error> {
+                let (sha256, described) = describe(&bytes)?;
+                tx.execute(
+                    "INSERT INTO packets (rid, registration_id, file_name, sha256, size, created_at, approval)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+                    params![rid, registration_id, file_name, &sha256[..], size, now],
+                )?;
+                also(&tx, now, &rid, &described)?;
+                let head = append_audit(&tx, now, &actor, AuditAction::PacketCreated.code(), &rid)?;
+                Ok((described, head))
+            })();
+            joined(file)?;
+            let rows = rows?;
             tx.commit()?;
-            Ok((described, head))
-        })();
+            Ok(rows)
+        });
         let (described, head) = match written {
             Ok(done) => done,
             Err(error) => {
