@@ -12,6 +12,8 @@ use crate::audit::AuditAction;
 use crate::error::Error;
 use crate::freeze::{self, FreezeFacts};
 use crate::fsio::create_private_dir;
+use crate::packet::crypto::sha256;
+use crate::packet::fork::joined;
 use crate::roles::Action;
 use crate::session::{Session, append_audit};
 
@@ -28,15 +30,21 @@ pub struct PacketSummary {
     pub server_status: Option<String>,
 }
 
-/// A sealed packet about to be committed, with whatever its maker also returns.
-#[derive(Debug)]
-pub(crate) struct NewPacket<S> {
+/// A sealed packet about to be committed. `describe` gives the SHA-256 of the bytes and whatever
+/// else its maker derives from them (the signed manifest); it runs while the file is written.
+pub(crate) struct NewPacket<D> {
     pub rid: String,
     pub packet_id: String,
     pub bytes: Vec<u8>,
-    /// SHA-256 of `bytes`.
-    pub sha256: [u8; 32],
-    pub extra: S,
+    pub describe: D,
+}
+
+/// A committed packet: its summary, its id and what `describe` derived.
+#[derive(Debug)]
+pub(crate) struct StoredPacket<S> {
+    pub summary: PacketSummary,
+    pub packet_id: String,
+    pub described: S,
 }
 
 /// Where a page of the packet list starts: after this (created_at, rid), newest first.
@@ -83,34 +91,35 @@ impl Session {
         packet_id: &str,
         sealed: &[u8],
     ) -> Result<PacketSummary, Error> {
-        let digest = ring::digest::digest(&ring::digest::SHA256, sealed);
-        let mut sha256 = [0u8; 32];
-        sha256.copy_from_slice(digest.as_ref());
         let packet = NewPacket {
             rid: rid.to_owned(),
             packet_id: packet_id.to_owned(),
             bytes: sealed.to_vec(),
-            sha256,
-            extra: (),
+            describe: |bytes: &[u8]| Ok((sha256(bytes), ())),
         };
-        self.commit_packet(registration_id, |_| Ok(packet), |_, _, _| Ok(()))
-            .map(|(summary, _, ())| summary)
+        self.commit_packet(registration_id, |_| Ok(packet), |_, _, _, ()| Ok(()))
+            .map(|stored| stored.summary)
     }
 
     /// Creates and commits a packet atomically. Inside one immediate transaction (which holds
     /// the store's write lock, so [`Session::remove_orphan_packets`] cannot run meanwhile)
     /// `make` seals the packet (reading what it needs, e.g. the RID sequence, in the same
     /// transaction), the file is created durably under its final name (fsync of the file and
-    /// the folder; no rename, since only the row makes it exist), then its row, whatever `also` writes and the audit entry; the commit makes it exist. A
-    /// failure before the commit removes the file; a crash leaves at most an orphan file,
-    /// possibly partial, which the next session removes, and every number `make` took from a sequence rolls back with
-    /// the packet that used it.
-    pub(crate) fn commit_packet<S, T>(
+    /// the folder; no rename, since only the row makes it exist) while the packet's `describe`
+    /// hashes it and its row, whatever `also` writes and the audit entry are inserted; the
+    /// commit, once the file is durable, makes it exist. A failure before the commit removes the file; a crash leaves at most an orphan
+    /// file, possibly partial, which the next session removes, and every number `make` took
+    /// from a sequence rolls back with the packet that used it.
+    pub(crate) fn commit_packet<S, D>(
         &mut self,
         registration_id: &str,
-        make: impl FnOnce(&Transaction<'_>) -> Result<NewPacket<S>, Error>,
-        also: impl FnOnce(&Transaction<'_>, i64, &NewPacket<S>) -> Result<T, Error>,
-    ) -> Result<(PacketSummary, NewPacket<S>, T), Error> {
+        make: impl FnOnce(&Transaction<'_>) -> Result<NewPacket<D>, Error>,
+        also: impl FnOnce(&Transaction<'_>, i64, &str, &S) -> Result<(), Error>,
+    ) -> Result<StoredPacket<S>, Error>
+    where
+        D: FnOnce(&[u8]) -> Result<([u8; 32], S), Error> + Send,
+        S: Send,
+    {
         self.authorize(Action::Register)?;
         let folder = self.client().packets_dir();
         create_private_dir(&folder)?;
@@ -118,11 +127,15 @@ impl Session {
         let actor = self.operator().id.clone();
         let now = self.client().now();
         let tx = self.store_transaction()?;
-        let packet = make(&tx)?;
-        let (rid, packet_id) = (packet.rid.as_str(), packet.packet_id.as_str());
-        check_rid(rid)?;
+        let NewPacket {
+            rid,
+            packet_id,
+            bytes,
+            describe,
+        } = make(&tx)?;
+        check_rid(&rid)?;
         if packet_id.len() > 64
-            || !packet_id.starts_with(rid)
+            || !packet_id.starts_with(&rid)
             || !packet_id
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b == b'-' || b == b'_')
@@ -132,12 +145,12 @@ impl Session {
                 "a packet id is the RID followed by '-', '_' and digits",
             ));
         }
-        let file_name = packet_file_name(packet_id);
+        let file_name = packet_file_name(&packet_id);
         let path = folder.join(&file_name);
-        let size = packet.bytes.len() as u64;
+        let size = bytes.len() as u64;
         let exists: bool = tx.query_row(
             "SELECT count(*) > 0 FROM packets WHERE rid = ?1",
-            [rid],
+            [&rid],
             |row| row.get(0),
         )?;
         if exists || path.exists() {
@@ -146,19 +159,27 @@ impl Session {
                 format!("packet {rid} already exists"),
             ));
         }
-        let written = (|| {
-            disk.create_durable(&path, &packet.bytes)?;
-            tx.execute(
-                "INSERT INTO packets (rid, registration_id, file_name, sha256, size, created_at, approval)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
-                params![rid, registration_id, file_name, &packet.sha256[..], size, now],
-            )?;
-            let extra = also(&tx, now, &packet)?;
-            let head = append_audit(&tx, now, &actor, AuditAction::PacketCreated.code(), rid)?;
+        // The file is made durable on another thread while this one hashes the packet and
+        // writes the rows; the commit waits for the file.
+        let written = std::thread::scope(|scope| -> Result<_, Error> {
+            let file = scope.spawn(|| disk.create_durable(&path, &bytes));
+            let rows = (|| -> Result<_, Error> {
+                let (sha256, described) = describe(&bytes)?;
+                tx.execute(
+                    "INSERT INTO packets (rid, registration_id, file_name, sha256, size, created_at, approval)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+                    params![rid, registration_id, file_name, &sha256[..], size, now],
+                )?;
+                also(&tx, now, &rid, &described)?;
+                let head = append_audit(&tx, now, &actor, AuditAction::PacketCreated.code(), &rid)?;
+                Ok((described, head))
+            })();
+            joined(file)?;
+            let rows = rows?;
             tx.commit()?;
-            Ok((extra, head))
-        })();
-        let (extra, head) = match written {
+            Ok(rows)
+        });
+        let (described, head) = match written {
             Ok(done) => done,
             Err(error) => {
                 let _ = fs::remove_file(&path);
@@ -167,7 +188,7 @@ impl Session {
         };
         self.record_audit_head(head)?;
         let summary = PacketSummary {
-            rid: packet.rid.clone(),
+            rid,
             registration_id: registration_id.to_owned(),
             size,
             created_at: now,
@@ -176,7 +197,11 @@ impl Session {
             uploaded_at: None,
             server_status: None,
         };
-        Ok((summary, packet, extra))
+        Ok(StoredPacket {
+            summary,
+            packet_id,
+            described,
+        })
     }
 
     /// Removes packet files that have no row (left by a crash between the file write and the

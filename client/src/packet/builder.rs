@@ -12,9 +12,11 @@ use time::OffsetDateTime;
 use super::archive::{Packing, ZipBuilder};
 use super::cbeff;
 use super::cert::PipelineCertificate;
-use super::crypto::{MachineKey, base64_url, hex_upper, seal, sha256, sign};
+use super::crypto::{
+    BlobKey, MachineKey, base64_url, blob_key, hex_upper, seal_overhead, sha256, sign,
+};
 use super::error::PacketError;
-use super::fork::both;
+use super::fork::{both, joined};
 use super::input::{AuthMethod, PacketInput, SUBPACKETS};
 
 /// MOSIP's source name for packets made by a registration client.
@@ -34,66 +36,205 @@ pub struct SealedPacket {
     pub signed_manifest: SignedManifest,
 }
 
-/// Builds, signs and encrypts a packet. The independent passes over the same bytes (hashing,
-/// signing, encrypting; the three sub-packets) run side by side on scoped threads; each
-/// sub-packet's encryption draws from its own ChaCha20 generator seeded from `rng`.
+/// A packet encrypted but not yet described: the file's bytes and the manifest still waiting
+/// for their hash. The store hashes and signs while the file is being written.
+#[derive(Debug, Clone)]
+pub struct EncryptedPacket {
+    pub packet_id: String,
+    pub bytes: Vec<u8>,
+    pub manifest: PendingManifest,
+}
+
+impl EncryptedPacket {
+    /// Hashes the bytes and signs the manifest.
+    pub fn into_sealed(self, machine_key: &MachineKey) -> Result<SealedPacket, PacketError> {
+        let (sha256, signed_manifest) = self.manifest.sign(&self.bytes, machine_key)?;
+        Ok(SealedPacket {
+            packet_id: self.packet_id,
+            bytes: self.bytes,
+            sha256,
+            signed_manifest,
+        })
+    }
+}
+
+/// A packet manifest without the hash and size of the file it describes.
+#[derive(Debug, Clone)]
+pub struct PendingManifest(PacketManifest);
+
+impl PendingManifest {
+    /// The SHA-256 of `bytes` and the manifest naming them, signed with the machine key.
+    pub fn sign(
+        &self,
+        bytes: &[u8],
+        machine_key: &MachineKey,
+    ) -> Result<([u8; 32], SignedManifest), PacketError> {
+        let digest = sha256(bytes);
+        let mut manifest = self.0.clone();
+        manifest.packet_hash = hex_upper(&digest);
+        manifest.size = bytes.len() as u64;
+        let signature = base64_url(&sign(machine_key, &manifest.signing_bytes())?);
+        Ok((
+            digest,
+            SignedManifest {
+                manifest,
+                signature,
+            },
+        ))
+    }
+}
+
+/// Builds, signs and encrypts a packet, and signs its manifest.
 pub fn build(
     input: &PacketInput,
     machine_key: &MachineKey,
     pipeline: &PipelineCertificate,
     rng: &mut impl CryptoRngCore,
 ) -> Result<SealedPacket, PacketError> {
+    encrypt(input, machine_key, pipeline, rng)?.into_sealed(machine_key)
+}
+
+/// Builds, signs and encrypts a packet. Each byte is written once where the file needs it: the
+/// CBEFF base64 straight into the sub-packet zip, each sub-packet copied once into its place in
+/// the container and encrypted there, the container encrypted in place. The independent passes
+/// run side by side on scoped threads: the `evidence` and `optional` sub-packets while `id` (where
+/// the large files usually go) is written, and each signature while its sub-packet is encrypted
+/// and hashed.
+pub fn encrypt(
+    input: &PacketInput,
+    machine_key: &MachineKey,
+    pipeline: &PipelineCertificate,
+    rng: &mut impl CryptoRngCore,
+) -> Result<EncryptedPacket, PacketError> {
     check_input(input)?;
     let packet_id = input.packet_id();
-    let rid = input.rid.as_str();
-    let cbeffs = input
-        .biometrics
-        .iter()
-        .map(|field| Ok((cbeff::file_stem(&field.field), cbeff::write(field)?)))
-        .collect::<Result<Vec<_>, PacketError>>()?;
     let audit = serde_json::to_vec(&input.audit).map_err(json_error)?;
     let common_meta = common_meta(input);
-    let prefix = format!("{SOURCE}/{}/{rid}", input.process.as_str());
-    let total: usize = cbeffs.iter().map(|(_, x)| x.len()).sum::<usize>()
-        + input.documents.iter().map(|d| d.bytes.len()).sum::<usize>();
-
-    let jobs = SUBPACKETS.map(|sub| {
+    // Four blob keys (three sub-packets, then the outer file), each wrapped with a ChaCha20
+    // generator seeded from `rng`; the wrapping runs on the helper thread, off the critical path.
+    let seeds: [[u8; 32]; 4] = std::array::from_fn(|_| {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
-        (sub, seed)
+        seed
     });
-    let sealed = std::thread::scope(|scope| {
-        let (cbeffs, audit, common_meta) = (&cbeffs, &audit, &common_meta);
-        let running = jobs.map(|(sub, seed)| {
-            scope.spawn(move || -> Result<(Vec<u8>, String), PacketError> {
-                let plain = subpacket_zip(input, sub, cbeffs, audit, common_meta)?;
-                let (encrypted, signature) = both(
-                    || seal(&plain, pipeline, &mut ChaCha20Rng::from_seed(seed)),
-                    || sign(machine_key, &plain),
-                );
-                Ok((encrypted?, base64_url(&signature?)))
-            })
+    let [first, rest @ ..] = SUBPACKETS;
+    let plain_signed = |sub: Subpacket| -> Result<(Vec<u8>, String), PacketError> {
+        let plain = subpacket_zip(input, sub, &audit, &common_meta)?;
+        let signature = base64_url(&sign(machine_key, &plain)?);
+        Ok((plain, signature))
+    };
+    let (bytes, entries) = std::thread::scope(|scope| {
+        let helper = scope.spawn(move || {
+            let keys = seeds.map(|seed| blob_key(pipeline, &mut ChaCha20Rng::from_seed(seed)));
+            (keys, rest.map(plain_signed))
         });
-        running.map(|thread| {
-            thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
-    });
-
-    let mut container = ZipBuilder::new(input.created_at, total + 64 * 1024);
-    let mut entries = Vec::with_capacity(SUBPACKETS.len());
-    for (sub, sealed) in SUBPACKETS.into_iter().zip(sealed) {
-        let (encrypted, signature) = sealed?;
-        let name = format!("{prefix}_{}", sub.as_str());
-        let (added, encrypted_hash) = both(
-            || container.add(&format!("{name}.zip"), &encrypted, Packing::Stored),
-            || base64_url(&sha256(&encrypted)),
+        let first_plain = subpacket_zip(input, first, &audit, &common_meta)?;
+        let (keys, rest_signed) = joined(helper);
+        let [first_key, rest_keys @ .., outer_key] = keys;
+        // The first sub-packet is signed alongside its encryption.
+        let (container, signature) = both(
+            || -> Result<_, PacketError> {
+                let capacity = first_plain.len()
+                    + 64 * 1024
+                    + (SUBPACKETS.len() + 1) * seal_overhead(pipeline);
+                let mut outer = Vec::with_capacity(capacity);
+                let outer_sealing = outer_key?.begin(&mut outer);
+                let mut container = Container {
+                    zip: ZipBuilder::after(outer, input.created_at),
+                    input,
+                    entries: Vec::with_capacity(SUBPACKETS.len()),
+                };
+                let encrypted_hash = container.add_sealed(first, &first_plain, first_key?)?;
+                Ok((container, outer_sealing, encrypted_hash))
+            },
+            || sign(machine_key, &first_plain),
         );
-        added?;
+        let (mut container, outer_sealing, encrypted_hash) = container?;
+        container.add_metadata(first, &packet_id, base64_url(&signature?), encrypted_hash)?;
+        for ((sub, signed), key) in rest.into_iter().zip(rest_signed).zip(rest_keys) {
+            let (plain, signature) = signed?;
+            let encrypted_hash = container.add_sealed(sub, &plain, key?)?;
+            container.add_metadata(sub, &packet_id, signature, encrypted_hash)?;
+        }
+        let Container { zip, entries, .. } = container;
+        let mut bytes = zip.finish()?;
+        outer_sealing.finish(&mut bytes)?;
+        Ok::<_, PacketError>((bytes, entries))
+    })?;
+
+    let manifest = PacketManifest {
+        rid: input.rid.as_str().to_owned(),
+        packet_id: packet_id.clone(),
+        process: input.process,
+        centre_id: input.rid.centre_id().to_owned(),
+        machine_id: input.rid.machine_id().to_owned(),
+        sequence: input.rid.sequence(),
+        packet_hash: String::new(),
+        size: bytes.len() as u64,
+        supervisor_status: input.supervisor_status,
+        created_at: rfc3339(input.created_at),
+        audit_head: input.audit_head.clone(),
+        subpackets: entries,
+    };
+    Ok(EncryptedPacket {
+        packet_id,
+        bytes,
+        manifest: PendingManifest(manifest),
+    })
+}
+
+/// The container zip being written after the outer blob's header.
+struct Container<'a> {
+    zip: ZipBuilder,
+    input: &'a PacketInput,
+    entries: Vec<SubpacketEntry>,
+}
+
+impl Container<'_> {
+    /// `<source>/<process>/<RID>_<sub>` without extension.
+    fn entry_stem(&self, sub: Subpacket) -> String {
+        let input = self.input;
+        format!(
+            "{SOURCE}/{}/{}_{}",
+            input.process.as_str(),
+            input.rid.as_str(),
+            sub.as_str()
+        )
+    }
+
+    /// Adds the sub-packet encrypted in its place with `key`; returns its `encryptedhash`.
+    fn add_sealed(
+        &mut self,
+        sub: Subpacket,
+        plain: &[u8],
+        key: BlobKey,
+    ) -> Result<String, PacketError> {
+        let name = format!("{}.zip", self.entry_stem(sub));
+        let mut digest = Sha256::new();
+        self.zip.add_stored_with(
+            &name,
+            |buf| {
+                let sealing = key.begin(buf);
+                buf.extend_from_slice(plain);
+                sealing.finish(buf)
+            },
+            |chunk| digest.update(chunk),
+        )?;
+        Ok(base64_url(&digest.finalize()))
+    }
+
+    /// Adds the sub-packet's `<RID>_<sub>.json` metadata and its manifest entry.
+    fn add_metadata(
+        &mut self,
+        sub: Subpacket,
+        packet_id: &str,
+        signature: String,
+        encrypted_hash: String,
+    ) -> Result<(), PacketError> {
+        let input = self.input;
         let metadata = json!({
             "id": packet_id,
-            "packetname": format!("{rid}_{}", sub.as_str()),
+            "packetname": format!("{}_{}", input.rid.as_str(), sub.as_str()),
             "source": SOURCE,
             "process": input.process.as_str(),
             "schemaversion": input.schema_version,
@@ -104,51 +245,26 @@ pub fn build(
             "creationdate": cbeff::iso_millis(input.created_at),
             "refid": input.rid.ref_id(),
         });
-        container.add(
-            &format!("{name}.json"),
+        self.zip.add(
+            &format!("{}.json", self.entry_stem(sub)),
             &serde_json::to_vec(&metadata).map_err(json_error)?,
             Packing::Deflated,
         )?;
-        entries.push(SubpacketEntry {
+        self.entries.push(SubpacketEntry {
             name: sub.as_str().to_owned(),
             encrypted_hash,
             signature,
         });
+        Ok(())
     }
-    let bytes = seal(&container.finish()?, pipeline, rng)?;
-    let digest = sha256(&bytes);
-
-    let manifest = PacketManifest {
-        rid: rid.to_owned(),
-        packet_id: packet_id.clone(),
-        process: input.process,
-        centre_id: input.rid.centre_id().to_owned(),
-        machine_id: input.rid.machine_id().to_owned(),
-        sequence: input.rid.sequence(),
-        packet_hash: hex_upper(&digest),
-        size: bytes.len() as u64,
-        supervisor_status: input.supervisor_status,
-        created_at: rfc3339(input.created_at),
-        audit_head: input.audit_head.clone(),
-        subpackets: entries,
-    };
-    let signature = base64_url(&sign(machine_key, &manifest.signing_bytes())?);
-    Ok(SealedPacket {
-        packet_id,
-        bytes,
-        sha256: digest,
-        signed_manifest: SignedManifest {
-            manifest,
-            signature,
-        },
-    })
 }
 
-/// The plaintext zip of one sub-packet.
+/// The plaintext zip of one sub-packet, each CBEFF written straight into it. CBEFF XML is stored,
+/// not deflated: it is mostly base64 of already-compressed ISO images (JPEG 2000, WSQ), and
+/// deflating it cost a third of the build time for almost no gain.
 fn subpacket_zip(
     input: &PacketInput,
     sub: Subpacket,
-    cbeffs: &[(String, Vec<u8>)],
     audit: &[u8],
     common_meta: &Map<String, Value>,
 ) -> Result<Vec<u8>, PacketError> {
@@ -159,14 +275,15 @@ fn subpacket_zip(
             identity.insert(field.clone(), value.clone());
         }
     }
-    let mut bio_files = Vec::new();
-    for (field, (stem, xml)) in input.biometrics.iter().zip(cbeffs) {
+    let mut bio_fields = Vec::new();
+    for field in &input.biometrics {
         if input.routes(&field.field, sub) {
+            let stem = cbeff::file_stem(&field.field);
             identity.insert(
                 field.field.clone(),
                 json!({"format": "cbeff", "version": 1.0, "value": stem}),
             );
-            bio_files.push((stem.as_str(), xml.as_slice()));
+            bio_fields.push((stem, field));
         }
     }
     let mut docs = Vec::new();
@@ -184,8 +301,8 @@ fn subpacket_zip(
     let id_json = serde_json::to_vec(&json!({ "identity": identity })).map_err(json_error)?;
 
     let mut sequence1 = Vec::new();
-    if !bio_files.is_empty() {
-        let names: Vec<&str> = bio_files.iter().map(|(stem, _)| *stem).collect();
+    if !bio_fields.is_empty() {
+        let names: Vec<&str> = bio_fields.iter().map(|(stem, _)| stem.as_str()).collect();
         sequence1.push(json!({"label": "biometricSequence", "value": names}));
     }
     let demographic: Vec<&str> = std::iter::once("ID")
@@ -206,43 +323,42 @@ fn subpacket_zip(
     meta.insert("hashSequence2".into(), sequence2);
     let meta_json = serde_json::to_vec(&json!({ "identity": meta })).map_err(json_error)?;
 
-    let size = id_json.len()
-        + bio_files.iter().map(|(_, x)| x.len()).sum::<usize>()
+    let capacity = id_json.len()
+        + bio_fields
+            .iter()
+            .map(|(_, field)| cbeff::xml_len_estimate(field))
+            .sum::<usize>()
         + docs.iter().map(|d| d.bytes.len()).sum::<usize>()
         + meta_json.len()
-        + audit.len();
-    let data_hash = || {
-        let mut hash = Sha256::new();
-        for (_, xml) in &bio_files {
-            hash.update(xml);
-        }
-        hash.update(&id_json);
-        for doc in &docs {
-            hash.update(&doc.bytes);
-        }
-        hash.finalize()
-    };
-    let zip_files = || -> Result<ZipBuilder, PacketError> {
-        let mut zip = ZipBuilder::new(input.created_at, size + 4096);
-        zip.add("ID.json", &id_json, Packing::Deflated)?;
-        for doc in &docs {
-            let name = format!("{}.{}", doc.field, doc.format);
-            zip.add(&name, &doc.bytes, Packing::Stored)?;
-        }
-        for (stem, xml) in &bio_files {
-            zip.add(&format!("{stem}.xml"), xml, CBEFF_PACKING)?;
-        }
-        if with_audit {
-            zip.add("audit.json", audit, Packing::Deflated)?;
-        }
-        zip.add("packet_meta_info.json", &meta_json, Packing::Deflated)?;
-        Ok(zip)
-    };
-    let (zip, data_hash) = both(zip_files, data_hash);
-    let mut zip = zip?;
+        + audit.len()
+        + 4096;
+    let mut zip = ZipBuilder::new(input.created_at, capacity);
+    zip.add("ID.json", &id_json, Packing::Deflated)?;
+    for doc in &docs {
+        let name = format!("{}.{}", doc.field, doc.format);
+        zip.add(&name, &doc.bytes, Packing::Stored)?;
+    }
+    // The data hash (MOSIP's order: CBEFF files, ID.json, documents) reads each CBEFF as it lands
+    // in the zip, in the same pass as its CRC.
+    let mut data_hash = Sha256::new();
+    for (stem, field) in &bio_fields {
+        zip.add_stored_with(
+            &format!("{stem}.xml"),
+            |buf| cbeff::write_into(field, buf),
+            |chunk| data_hash.update(chunk),
+        )?;
+    }
+    if with_audit {
+        zip.add("audit.json", audit, Packing::Deflated)?;
+    }
+    zip.add("packet_meta_info.json", &meta_json, Packing::Deflated)?;
+    data_hash.update(&id_json);
+    for doc in &docs {
+        data_hash.update(&doc.bytes);
+    }
     zip.add(
         "packet_data_hash.txt",
-        hex_upper(&data_hash).as_bytes(),
+        hex_upper(&data_hash.finalize()).as_bytes(),
         Packing::Stored,
     )?;
     zip.add(
@@ -252,10 +368,6 @@ fn subpacket_zip(
     )?;
     zip.finish()
 }
-
-/// CBEFF XML is mostly base64 of already-compressed ISO images (JPEG 2000, WSQ): deflating it
-/// cost a third of the build time and saved almost nothing, so it is stored.
-const CBEFF_PACKING: Packing = Packing::Stored;
 
 /// The meta info shared by every sub-packet (all but the hash sequences).
 fn common_meta(input: &PacketInput) -> Map<String, Value> {

@@ -5,15 +5,15 @@
 use std::collections::BTreeMap;
 use std::io;
 
+use base64_simd::URL_SAFE_NO_PAD;
 use quick_xml::Writer;
 use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::reader::Reader;
 use time::OffsetDateTime;
 
-use super::crypto::{base64_any, base64_url};
+use super::crypto::base64_any;
 use super::error::PacketError;
-use super::fork::map_halves;
 use super::input::{BioAttribute, BiometricField, Modality};
 
 /// The CBEFF XML namespace.
@@ -26,20 +26,35 @@ pub fn file_stem(field: &str) -> String {
 
 /// Writes the CBEFF XML of one biometrics field.
 pub fn write(field: &BiometricField) -> Result<Vec<u8>, PacketError> {
-    let capacity: usize = field.captures.iter().map(|c| c.iso.len() * 4 / 3).sum();
-    let mut w = Writer::new_with_indent(Vec::with_capacity(capacity + 8192), b' ', 3);
-    write_document(&mut w, field).map_err(|e| PacketError::Cbeff(e.to_string()))?;
-    Ok(w.into_inner())
+    let mut out = Vec::with_capacity(xml_len_estimate(field));
+    write_into(field, &mut out)?;
+    Ok(out)
 }
 
-fn write_document(w: &mut Writer<Vec<u8>>, field: &BiometricField) -> io::Result<()> {
+/// About how long a field's CBEFF XML is (for buffer capacity).
+pub fn xml_len_estimate(field: &BiometricField) -> usize {
+    let bdbs: usize = field
+        .captures
+        .iter()
+        .map(|c| c.iso.len().div_ceil(3) * 4)
+        .sum();
+    bdbs + 4096 + 2048 * (field.captures.len() + field.exceptions.len())
+}
+
+/// Appends the CBEFF XML of one biometrics field to `out`, each BDB base64-encoded (SIMD)
+/// straight into it.
+pub fn write_into(field: &BiometricField, out: &mut Vec<u8>) -> Result<(), PacketError> {
+    let mut w = Writer::new_with_indent(out, b' ', 3);
+    write_document(&mut w, field).map_err(|e| PacketError::Cbeff(e.to_string()))
+}
+
+fn write_document(w: &mut Writer<&mut Vec<u8>>, field: &BiometricField) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element("BIR")
         .with_attribute(("xmlns", NAMESPACE))
         .write_inner_content(|w| {
             integrity(w)?;
-            let bdbs = map_halves(&field.captures, |c| c.iso.len(), |c| base64_url(&c.iso));
-            for (capture, bdb) in field.captures.iter().zip(bdbs) {
+            for capture in &field.captures {
                 let others = [
                     ("EXCEPTION", "false".to_owned()),
                     ("RETRIES", capture.retries.to_string()),
@@ -53,7 +68,7 @@ fn write_document(w: &mut Writer<Vec<u8>>, field: &BiometricField) -> io::Result
                     capture.attribute,
                     capture.captured_at,
                     capture.quality,
-                    Some(&bdb),
+                    Some(&capture.iso),
                     &others,
                 )?;
             }
@@ -91,12 +106,13 @@ fn write_document(w: &mut Writer<Vec<u8>>, field: &BiometricField) -> io::Result
     Ok(())
 }
 
+/// One nested BIR; `bdb` is its ISO record, absent for an exception.
 fn bir(
-    w: &mut Writer<Vec<u8>>,
+    w: &mut Writer<&mut Vec<u8>>,
     attribute: BioAttribute,
     created: OffsetDateTime,
     quality: u32,
-    bdb: Option<&str>,
+    bdb: Option<&[u8]>,
     others: &[(&str, String)],
 ) -> io::Result<()> {
     let modality = attribute.modality();
@@ -127,10 +143,13 @@ fn bir(
             })?;
             Ok(())
         })?;
-        if let Some(bdb) = bdb {
-            // Base64 never needs escaping: skip the escaper's scan of the largest text.
-            w.create_element("BDB")
-                .write_text_content(BytesText::from_escaped(bdb))?;
+        if let Some(iso) = bdb {
+            // As `write_text_content` would write it (base64 never needs escaping); the empty
+            // text event keeps the end tag on the same line.
+            w.write_event(Event::Start(BytesStart::new("BDB")))?;
+            URL_SAFE_NO_PAD.encode_append(iso, &mut **w.get_mut());
+            w.write_event(Event::Text(BytesText::from_escaped("")))?;
+            w.write_event(Event::End(BytesEnd::new("BDB")))?;
         }
         w.create_element("others").write_inner_content(|w| {
             for (key, value) in others {
@@ -145,13 +164,13 @@ fn bir(
     Ok(())
 }
 
-fn integrity(w: &mut Writer<Vec<u8>>) -> io::Result<()> {
+fn integrity(w: &mut Writer<&mut Vec<u8>>) -> io::Result<()> {
     w.create_element("BIRInfo")
         .write_inner_content(|w| text(w, "Integrity", "false"))?;
     Ok(())
 }
 
-fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
+fn text(w: &mut Writer<&mut Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
     if value.is_empty() {
         w.create_element(name).write_empty()?;
     } else {

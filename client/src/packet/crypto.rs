@@ -38,6 +38,42 @@ pub fn seal(
     pipeline: &PipelineCertificate,
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, PacketError> {
+    let mut out = Vec::with_capacity(plaintext.len() + seal_overhead(pipeline));
+    let sealing = begin_seal(&mut out, pipeline, rng)?;
+    out.extend_from_slice(plaintext);
+    sealing.finish(&mut out)?;
+    Ok(out)
+}
+
+/// How many bytes sealing adds to a plaintext (header, wrapped key, splitter, tag).
+pub fn seal_overhead(pipeline: &PipelineCertificate) -> usize {
+    HEADER_LEN + THUMBPRINT_LEN + pipeline.public_key().size() + KEY_SPLITTER.len() + TAG_LEN
+}
+
+/// A blob being sealed in place: its header is in the buffer, and [`Sealing::finish`] encrypts
+/// whatever was appended after it.
+pub struct Sealing {
+    key: LessSafeKey,
+    nonce: [u8; NONCE_LEN],
+    aad: [u8; AAD_LEN],
+    data_start: usize,
+}
+
+/// What a blob's header holds, made before the plaintext exists: a fresh AES-256 session key
+/// wrapped to the pipeline (RSA-OAEP, the slow part), a nonce and the AAD.
+pub struct BlobKey {
+    key: LessSafeKey,
+    nonce: [u8; NONCE_LEN],
+    aad: [u8; AAD_LEN],
+    thumbprint: [u8; THUMBPRINT_LEN],
+    wrapped: Vec<u8>,
+}
+
+/// Draws a blob's session key, nonce and AAD from `rng` and wraps the key to the pipeline.
+pub fn blob_key(
+    pipeline: &PipelineCertificate,
+    rng: &mut impl CryptoRngCore,
+) -> Result<BlobKey, PacketError> {
     let mut nonce = [0u8; NONCE_LEN];
     let mut aad = [0u8; AAD_LEN];
     let mut session_key = [0u8; 32];
@@ -48,32 +84,60 @@ pub fn seal(
         .public_key()
         .encrypt(rng, Oaep::new::<Sha256>(), &session_key)
         .map_err(|e| PacketError::Crypto(format!("wrapping the session key: {e}")))?;
-    let key = aes_key(&session_key)?;
+    Ok(BlobKey {
+        key: aes_key(&session_key)?,
+        nonce,
+        aad,
+        thumbprint: *pipeline.thumbprint(),
+        wrapped,
+    })
+}
 
-    let mut out = Vec::with_capacity(
-        HEADER_LEN
-            + THUMBPRINT_LEN
-            + wrapped.len()
-            + KEY_SPLITTER.len()
-            + plaintext.len()
-            + TAG_LEN,
-    );
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&aad);
-    out.extend_from_slice(pipeline.thumbprint());
-    out.extend_from_slice(&wrapped);
-    out.extend_from_slice(KEY_SPLITTER);
-    let data_start = out.len();
-    out.extend_from_slice(plaintext);
-    let tag = key
-        .seal_in_place_separate_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad),
-            &mut out[data_start..],
-        )
-        .map_err(|_| PacketError::Crypto("AES-GCM encryption".into()))?;
-    out.extend_from_slice(tag.as_ref());
-    Ok(out)
+/// Appends a blob's header to `out` with a fresh key (see [`blob_key`] and [`BlobKey::begin`]).
+pub fn begin_seal(
+    out: &mut Vec<u8>,
+    pipeline: &PipelineCertificate,
+    rng: &mut impl CryptoRngCore,
+) -> Result<Sealing, PacketError> {
+    Ok(blob_key(pipeline, rng)?.begin(out))
+}
+
+impl BlobKey {
+    /// Appends the blob's header to `out` (nonce, AAD, certificate thumbprint, wrapped key, key
+    /// splitter); the plaintext is then appended after it and encrypted in place by
+    /// [`Sealing::finish`], so it is never copied.
+    pub fn begin(self, out: &mut Vec<u8>) -> Sealing {
+        out.extend_from_slice(&self.nonce);
+        out.extend_from_slice(&self.aad);
+        out.extend_from_slice(&self.thumbprint);
+        out.extend_from_slice(&self.wrapped);
+        out.extend_from_slice(KEY_SPLITTER);
+        Sealing {
+            key: self.key,
+            nonce: self.nonce,
+            aad: self.aad,
+            data_start: out.len(),
+        }
+    }
+}
+
+impl Sealing {
+    /// Encrypts everything appended to `out` since the header, in place, and appends the tag.
+    pub fn finish(self, out: &mut Vec<u8>) -> Result<(), PacketError> {
+        let plaintext = out
+            .get_mut(self.data_start..)
+            .ok_or_else(|| PacketError::Crypto("the sealed buffer shrank".into()))?;
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(self.nonce),
+                Aad::from(self.aad),
+                plaintext,
+            )
+            .map_err(|_| PacketError::Crypto("AES-GCM encryption".into()))?;
+        out.extend_from_slice(tag.as_ref());
+        Ok(())
+    }
 }
 
 /// The pipeline's private key with the thumbprint of its certificate, to open blobs.

@@ -10,54 +10,20 @@ where
     std::thread::scope(|scope| {
         let other = scope.spawn(b);
         let here = a();
-        let there = other
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (here, there)
+        (here, joined(other))
     })
 }
 
-/// Maps `items` with `f` on two threads, keeping the order; the split balances `weight`. Fewer
-/// than two items stay on this thread.
-pub fn map_halves<T: Sync, R: Send>(
-    items: &[T],
-    weight: impl Fn(&T) -> usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    if items.len() < 2 {
-        return items.iter().map(f).collect();
-    }
-    let total: usize = items.iter().map(&weight).sum();
-    let mut seen = 0;
-    let split = items
-        .iter()
-        .position(|item| {
-            seen += weight(item);
-            seen * 2 >= total
-        })
-        .map_or(items.len(), |at| at + 1);
-    let (first, second) = items.split_at(split);
-    let f = &f;
-    let (mut left, right) = both(
-        || first.iter().map(f).collect::<Vec<_>>(),
-        || second.iter().map(f).collect::<Vec<_>>(),
-    );
-    left.extend(right);
-    left
+/// The result of a scoped thread; its panic is resumed here.
+pub fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn map_halves_keeps_order_for_every_length() {
-        for len in 0..7usize {
-            let items: Vec<usize> = (0..len).collect();
-            let doubled = map_halves(&items, |&n| n + 1, |&n| n * 2);
-            assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
-        }
-    }
 
     #[test]
     fn both_returns_each_side() {

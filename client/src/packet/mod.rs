@@ -11,7 +11,7 @@ mod cert;
 pub mod crypto;
 mod error;
 mod file;
-mod fork;
+pub(crate) mod fork;
 mod input;
 mod manifest;
 mod reader;
@@ -19,7 +19,10 @@ pub mod reference;
 pub mod rid;
 
 pub use archive::{Entries, Limits, Packing, ZipBuilder};
-pub use builder::{PROVIDER_NAME, PROVIDER_VERSION, SOURCE, SealedPacket, build, rfc3339};
+pub use builder::{
+    EncryptedPacket, PROVIDER_NAME, PROVIDER_VERSION, PendingManifest, SOURCE, SealedPacket, build,
+    encrypt, rfc3339,
+};
 pub use cert::{PipelineCertificate, public_key_pem};
 pub use crypto::{MachineKey, PipelineKey};
 pub use enrol_schema::identity_schema::{FieldCategory, Subpacket};

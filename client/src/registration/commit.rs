@@ -21,7 +21,8 @@ use crate::error::Error;
 use crate::machine::PIPELINE_CERTIFICATE;
 use crate::packet::{
     self, AuthMethod, BioAttribute, BiometricCapture, BiometricException, BiometricField, Document,
-    Gps, MachineKey, Operators, PacketInput, PipelineCertificate, RegisteredDevice, rid::new_rid,
+    EncryptedPacket, Gps, MachineKey, Operators, PacketInput, PipelineCertificate,
+    RegisteredDevice, rid::new_rid,
 };
 use crate::packet_store::{NewPacket, PacketSummary, take_sequence};
 use crate::review::{ReviewSummary, store_review};
@@ -173,7 +174,8 @@ impl Session {
         );
         // The RID sequence, the audit entries and head, the build and the commit share one
         // transaction: a crash before the commit leaves no packet and no used number.
-        let (summary, packet, ()) = self.commit_packet(
+        let machine_key = &machine_key;
+        let stored = self.commit_packet(
             &registration_id,
             |tx| {
                 let sequence = u32::try_from(take_sequence(tx, RID_SEQUENCE)?)
@@ -198,21 +200,25 @@ impl Session {
                     audit,
                     head,
                 );
-                let sealed = packet::build(&input, &machine_key, &pipeline, &mut rand_core::OsRng)?;
+                let EncryptedPacket {
+                    packet_id,
+                    bytes,
+                    manifest,
+                } = packet::encrypt(&input, machine_key, &pipeline, &mut rand_core::OsRng)?;
                 Ok(NewPacket {
                     rid: input.rid.as_str().to_owned(),
-                    packet_id: sealed.packet_id,
-                    bytes: sealed.bytes,
-                    sha256: sealed.sha256,
-                    extra: sealed.signed_manifest,
+                    packet_id,
+                    bytes,
+                    // The packet hash and the manifest's signature, while the file is written.
+                    describe: move |bytes: &[u8]| Ok(manifest.sign(bytes, machine_key)?),
                 })
             },
-            |tx, at, packet| {
-                let manifest_json = serde_json::to_string(&packet.extra)
+            |tx, at, rid, manifest| {
+                let manifest_json = serde_json::to_string(manifest)
                     .map_err(|error| Error::invalid("manifest", error.to_string()))?;
                 tx.execute(
                     "INSERT INTO packet_manifests (rid, manifest) VALUES (?1, ?2)",
-                    params![packet.rid, manifest_json],
+                    params![rid, manifest_json],
                 )?;
                 tx.execute(
                     "INSERT INTO registrations (id, process, operator_id, supervisor_id, status,
@@ -238,10 +244,10 @@ impl Session {
             },
         )?;
         Ok(Committed {
-            rid: packet.rid,
-            packet_id: packet.packet_id,
-            packet: summary,
-            manifest: packet.extra,
+            rid: stored.summary.rid.clone(),
+            packet_id: stored.packet_id,
+            packet: stored.summary,
+            manifest: stored.described,
         })
     }
 }
