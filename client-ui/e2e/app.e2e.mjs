@@ -302,6 +302,7 @@ try {
 } catch (error) {
   if (session) await session.screenshot(join(shots, "failure.png")).catch(() => undefined);
   console.error(`e2e failed after ${steps.length} steps: ${error.stack ?? error}`);
+  if (harness.driverLog) console.error(`tauri-driver's log:\n${harness.driverLog.slice(-4000)}`);
   process.exitCode = 1;
 } finally {
   await session?.close();

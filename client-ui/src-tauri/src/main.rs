@@ -9,19 +9,12 @@ mod memory;
 mod state;
 
 use state::AppState;
-use tauri::Manager;
 
 fn main() {
     memory::tune_allocator();
     let state = AppState::new(state::data_dir_from_env(), state::SbiSettings::from_env());
     let result = tauri::Builder::default()
         .manage(state)
-        .setup(|app| {
-            if let Some(window) = app.get_webview_window("main") {
-                memory::without_gpu_compositing(&window)?;
-            }
-            Ok(())
-        })
         .invoke_handler(tauri::generate_handler![
             commands::session::data_dir_state,
             commands::session::init_machine,

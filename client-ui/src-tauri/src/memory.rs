@@ -1,6 +1,5 @@
-//! The app's memory budget: glibc hands large freed buffers (captures, documents, packets) back to
-//! the system, and WebKitGTK draws the window without GPU compositing, which a form does not need
-//! and whose buffers cost about 90 MiB in the web process.
+//! The app's allocator settings: glibc hands large freed buffers (captures, documents, packets)
+//! back to the system instead of keeping them in per-thread heaps.
 #![allow(unsafe_code)]
 
 /// Allocations of 128 KiB and more come straight from `mmap` and go back when freed (glibc would
@@ -14,21 +13,4 @@ pub fn tune_allocator() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
-}
-
-/// Turns WebKitGTK's hardware-accelerated compositing off for the window's web view.
-pub fn without_gpu_compositing<R: tauri::Runtime>(
-    window: &tauri::WebviewWindow<R>,
-) -> tauri::Result<()> {
-    window.with_webview(|webview| {
-        #[cfg(target_os = "linux")]
-        {
-            use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
-            if let Some(settings) = WebViewExt::settings(&webview.inner()) {
-                settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
-            }
-        }
-        #[cfg(not(target_os = "linux"))]
-        let _ = webview;
-    })
 }

@@ -1,14 +1,18 @@
 //! The biometric device picker's commands: discovery of the SBI devices on this machine (judged
 //! against the device providers the store trusts) and a device's live STREAM preview, whose
-//! JPEG frames reach the front end as raw bytes through a channel.
+//! JPEG frames reach the front end as base64 text through a channel (Tauri's IPC on Linux would
+//! turn raw bytes into a JSON array of numbers, several times larger).
 
 use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 
 use enrol_client::sbi::{self, DiscoveryOptions, FoundDevice, Verdict};
 use enrol_schema::sbi::{BioType, DeviceStatus};
 use serde::Serialize;
 use tauri::State;
-use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::ipc::Channel;
 
 use super::with_session;
 use crate::error::CommandError;
@@ -87,7 +91,7 @@ pub fn preview_stream(
     port: u16,
     device_id: String,
     device_sub_id: u32,
-    frames: Channel<InvokeResponseBody>,
+    frames: Channel<String>,
 ) -> Result<(), CommandError> {
     let device = state.device(port, &device_id)?;
     let stream =
@@ -99,7 +103,7 @@ pub fn preview_stream(
             continue;
         }
         last_sent = Some(Instant::now());
-        if frames.send(InvokeResponseBody::Raw(frame.into())).is_err() {
+        if frames.send(STANDARD.encode(frame)).is_err() {
             break;
         }
     }

@@ -48,6 +48,13 @@ async function call<T>(
   }
 }
 
+function bytesOfBase64(text: string): ArrayBuffer {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
+  return bytes.buffer;
+}
+
 export const tauriBackend: Backend = {
   dataDirState: () => call("data_dir_state"),
   initMachine: (form) => call("init_machine", { form }),
@@ -78,8 +85,9 @@ export const tauriBackend: Backend = {
     }),
   discoverDevices: () => call("discover_devices"),
   previewStream: (device, deviceSubId, onFrame) => {
-    const frames = new Channel<ArrayBuffer>();
-    frames.onmessage = onFrame;
+    // Frames come as base64 text: Tauri's IPC on Linux would send raw bytes as a JSON number array.
+    const frames = new Channel<string>();
+    frames.onmessage = (jpeg) => onFrame(bytesOfBase64(jpeg));
     return call("preview_stream", { port: device.port, deviceId: device.deviceId, deviceSubId, frames });
   },
   captureBiometrics: (request) => call("capture_biometrics", { request }),
