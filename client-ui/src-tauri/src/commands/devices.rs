@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-
 use enrol_client::sbi::{self, DiscoveryOptions, FoundDevice, Verdict};
 use enrol_schema::sbi::{BioType, DeviceStatus};
 use serde::Serialize;
