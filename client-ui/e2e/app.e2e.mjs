@@ -250,7 +250,7 @@ try {
     await session.clickButton("Sync now");
     await session.waitFor(
       "the sync report",
-      "//*[starts-with(normalize-space(), 'Sync finished: 1 packets received by the server, 0 left for later')]",
+      "//*[starts-with(normalize-space(), 'Sync finished. Packets received by the server: 1; left for later: 0;')]",
       120_000,
     );
     await session.waitFor("the packet received", `//tr[@data-rid=${literal(rid)}]/td[normalize-space()='Received by the server']`);

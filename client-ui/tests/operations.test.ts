@@ -253,13 +253,13 @@ it("sync: progress while it runs, then the report; packets left for later with t
   open_();
   await settle();
   expect(document.querySelector('[role="progressbar"]')).toBeNull();
-  expect(text("sync-report")).toBe("Sync finished: 1 packets received by the server, 1 left for later, 2 statuses updated.");
+  expect(text("sync-report")).toBe("Sync finished. Packets received by the server: 1; left for later: 1; statuses updated: 2.");
   expect(text("sync-errors")).toContain(
     "R2: The network failed during the sync. Nothing is lost: sync again when the connection is back.",
   );
   await press("Retry");
   expect(backend.calls.filter((call) => call === "sync")).toHaveLength(2);
-  expect(text("sync-report")).toBe("Sync finished: 1 packets received by the server, 0 left for later, 2 statuses updated.");
+  expect(text("sync-report")).toBe("Sync finished. Packets received by the server: 1; left for later: 0; statuses updated: 2.");
   expect(document.getElementById("sync-retry")).toBeNull();
 });
 
@@ -271,7 +271,7 @@ it("sync: a run that fails says why in the operator's language, and can be retri
   expect(alertText()).toBe("This machine has no server address. A supervisor can set it in Settings.");
   await press("Retry");
   expect(alertText()).toBe("");
-  expect(text("sync-report")).toBe("Sync finished: 0 packets received by the server, 0 left for later, 2 statuses updated.");
+  expect(text("sync-report")).toBe("Sync finished. Packets received by the server: 0; left for later: 0; statuses updated: 2.");
 });
 
 it("export to a folder and import the receipts, with what each did", async () => {

@@ -137,7 +137,7 @@ export const ara: Catalogue = {
   "sync.running": "جارٍ المزامنة…",
   "sync.starting": "جارٍ الاتصال بالخادم…",
   "sync.progress": "{rid}: {phase}، {percent} %",
-  "sync.report": "انتهت المزامنة: استلم الخادم {received} حزم، وأُرجئت {left}، وحُدِّثت {statuses} حالات.",
+  "sync.report": "انتهت المزامنة. الحزم التي استلمها الخادم: {received}؛ المُرجأة: {left}؛ الحالات المُحدَّثة: {statuses}.",
   "sync.leftForLater": "لم تُرسل هذه الحزم؛ ستعيد المزامنة التالية المحاولة:",
   "sync.retry": "إعادة المحاولة",
   "sync.packetsTitle": "حالة كل حزمة",

@@ -142,7 +142,7 @@ export const eng = {
   "sync.running": "Syncing…",
   "sync.starting": "Connecting to the server…",
   "sync.progress": "{rid}: {phase}, {percent} %",
-  "sync.report": "Sync finished: {received} packets received by the server, {left} left for later, {statuses} statuses updated.",
+  "sync.report": "Sync finished. Packets received by the server: {received}; left for later: {left}; statuses updated: {statuses}.",
   "sync.leftForLater": "These packets were not sent; the next sync tries again:",
   "sync.retry": "Retry",
   "sync.packetsTitle": "Every packet's state",

@@ -137,7 +137,7 @@ export const fra: Catalogue = {
   "sync.running": "Synchronisation…",
   "sync.starting": "Connexion au serveur…",
   "sync.progress": "{rid} : {phase}, {percent} %",
-  "sync.report": "Synchronisation terminée : {received} paquets reçus par le serveur, {left} reportés, {statuses} états mis à jour.",
+  "sync.report": "Synchronisation terminée. Paquets reçus par le serveur : {received} ; reportés : {left} ; états mis à jour : {statuses}.",
   "sync.leftForLater": "Ces paquets n'ont pas été envoyés ; la prochaine synchronisation réessaiera :",
   "sync.retry": "Réessayer",
   "sync.packetsTitle": "L'état de chaque paquet",
