@@ -11,6 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::Error;
 use crate::seal::{hex, random_bytes};
 
+/// Files are written in pieces of at most this size. Measured on ext4 (virtio disk, 2 cores):
+/// 3.45 MB written and fsync'd as one `write` took 9.3 ms (median of 20), in 1 MiB or 256 KiB
+/// pieces 3.1–3.5 ms; from 2 MiB up, as slow as one write.
+const WRITE_PIECE: usize = 1 << 20;
+
 /// The disk the client writes to. `Disk::default()` is the real one; [`Disk::with_free_bytes`]
 /// pretends only so many bytes are free, so tests can check that a full disk loses nothing.
 #[derive(Debug, Clone, Default)]
@@ -99,7 +104,9 @@ impl Disk {
             .mode(0o600)
             .open(path)?;
         self.take(bytes.len())?;
-        file.write_all(bytes)?;
+        for piece in bytes.chunks(WRITE_PIECE) {
+            file.write_all(piece)?;
+        }
         file.sync_all()
     }
 }
