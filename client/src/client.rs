@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::fsio::Disk;
 use crate::seal::KdfParams;
 use crate::session::{Session, load_operator};
+use crate::store::anchor::{ANCHOR_FILE, AnchorFile};
 use crate::store::keyring::KeyringFile;
 use crate::store::{DbKey, Store};
 
@@ -39,6 +40,7 @@ pub struct Client {
     dir: PathBuf,
     options: Options,
     keyring: KeyringFile,
+    anchor: AnchorFile,
 }
 
 /// The result of checking a password against a slot, decided under the slots file lock.
@@ -65,6 +67,7 @@ impl Client {
         Client {
             dir: dir.to_owned(),
             keyring: KeyringFile::new(dir, options.disk.clone()),
+            anchor: AnchorFile::new(dir),
             options,
         }
     }
@@ -83,6 +86,14 @@ impl Client {
 
     pub(crate) fn keyring(&self) -> &KeyringFile {
         &self.keyring
+    }
+
+    pub(crate) fn anchor(&self) -> &AnchorFile {
+        &self.anchor
+    }
+
+    pub(crate) fn anchor_path(&self) -> PathBuf {
+        self.dir.join(ANCHOR_FILE)
     }
 
     pub(crate) fn options(&self) -> &Options {

@@ -230,13 +230,15 @@ fn init_with_key(
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let _ = fs::remove_file(format!("{}{suffix}", client.db_path().display()));
             }
+            let _ = fs::remove_file(client.anchor_path());
             Err(error)
         }
     }
 }
 
 /// A database without a slots file is what an `init` killed before its end leaves: no key opens
-/// it any more. It is renamed (never deleted) so that the new `init` can proceed.
+/// it any more. It is renamed (never deleted), with the audit anchor written for it, so that the
+/// new `init` can proceed.
 fn set_aside_orphaned_database(client: &Client, stamp: i64) -> Result<(), Error> {
     let db = client.db_path();
     for suffix in ["", "-wal", "-shm", "-journal"] {
@@ -245,6 +247,11 @@ fn set_aside_orphaned_database(client: &Client, stamp: i64) -> Result<(), Error>
             let to = format!("{}.orphaned-{stamp}{suffix}", db.display());
             fs::rename(&from, &to).map_err(|error| Error::io(&from, error))?;
         }
+    }
+    let anchor = client.anchor_path();
+    if anchor.exists() {
+        let to = format!("{}.orphaned-{stamp}", anchor.display());
+        fs::rename(&anchor, &to).map_err(|error| Error::io(&anchor, error))?;
     }
     Ok(())
 }
@@ -363,7 +370,7 @@ fn populate(
         },
     );
     keyring.slots.insert(supervisor.id.clone(), slot);
-    keyring.audit_head = Some(head);
+    client.anchor().advance(head)?;
     client.keyring().create(&keyring)?;
     Ok(store)
 }

@@ -135,7 +135,7 @@ impl Session {
     }
 
     /// Runs `change` in one immediate transaction and then records the audit head that it
-    /// returns in the slots file.
+    /// returns in the anchor file.
     pub(crate) fn write<T: HeadOf>(
         &mut self,
         change: impl FnOnce(&Transaction<'_>, i64) -> Result<T, Error>,
@@ -153,14 +153,9 @@ impl Session {
         Ok(result)
     }
 
-    /// Records a committed audit head in the slots file (never moving it backwards).
+    /// Records a committed audit head in the anchor file (never moving it backwards).
     pub(crate) fn record_audit_head(&self, head: AuditHead) -> Result<(), Error> {
-        self.client.keyring().update(|keyring| {
-            if keyring.audit_head.is_none_or(|old| old.seq < head.seq) {
-                keyring.audit_head = Some(head);
-            }
-            Ok(())
-        })
+        self.client.anchor().advance(head)
     }
 
     pub(crate) fn store_transaction(&mut self) -> Result<Transaction<'_>, Error> {
@@ -175,21 +170,22 @@ impl Session {
         last_audit_head(self.store.conn())
     }
 
-    /// Verifies the whole audit chain against the head recorded in the slots file.
+    /// Verifies the whole audit chain against the head recorded in the anchor file (or, from a
+    /// data directory written before the anchor file, in the slots file, whichever is newer).
     pub fn verify_audit(&mut self) -> Result<Result<ChainReport, ChainBreak>, Error> {
         self.authorize(Action::VerifyAudit)?;
         let keyring = self.client.keyring().read()?;
+        let recorded = [self.client.anchor().read()?, keyring.audit_head]
+            .into_iter()
+            .flatten()
+            .max_by_key(|head| head.seq);
         let mut stmt = self.store.conn().prepare(
             "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq",
         )?;
         let rows = stmt.query_map([], entry_from_row)?;
         let mut failure = None;
         let entries = rows.map_while(|row| row.map_err(|error| failure = Some(error)).ok());
-        let outcome = audit::verify(
-            entries,
-            keyring.audit_base.as_ref(),
-            keyring.audit_head.as_ref(),
-        );
+        let outcome = audit::verify(entries, keyring.audit_base.as_ref(), recorded.as_ref());
         match failure {
             Some(error) => Err(error.into()),
             None => Ok(outcome),
@@ -286,8 +282,8 @@ impl Session {
     }
 
     /// Records a login: the failed-login events kept in the slots file while the database was
-    /// locked, then the login itself, in one transaction; then one update of the slots file
-    /// records the new head and drops the events moved into the chain.
+    /// locked, then the login itself, in one transaction; then the slots file drops the events
+    /// moved into the chain and the anchor file records the new head.
     pub(crate) fn record_login(&mut self) -> Result<(), Error> {
         let pending = self.client.keyring().read()?.pending_events;
         let id = self.operator.id.clone();
@@ -302,15 +298,15 @@ impl Session {
             params![now, id],
         )?;
         tx.commit()?;
-        self.client.keyring().update(|keyring| {
-            if keyring.pending_events.starts_with(&pending) {
-                keyring.pending_events.drain(..pending.len());
-            }
-            if keyring.audit_head.is_none_or(|old| old.seq < head.seq) {
-                keyring.audit_head = Some(head);
-            }
-            Ok(())
-        })
+        if !pending.is_empty() {
+            self.client.keyring().update(|keyring| {
+                if keyring.pending_events.starts_with(&pending) {
+                    keyring.pending_events.drain(..pending.len());
+                }
+                Ok(())
+            })?;
+        }
+        self.record_audit_head(head)
     }
 
     /// Ends the session, also an expired one: audited, and a session token (if any) is

@@ -2,7 +2,8 @@
 //! operator holding the database key wrapped (AES-256-GCM) under a key derived from the
 //! operator's password (Argon2id, per-slot salt, parameters stored with the slot), plus what must
 //! be known while the database is still locked: failed-login counters and lockouts, the access
-//! policy, failed-login audit events waiting for the next unlock, and the audit head.
+//! policy, failed-login audit events waiting for the next unlock, and the audit retention base.
+//! (The audit head has a file of its own, [`super::anchor`].)
 //!
 //! A *pending* slot serves an operator synced from the server before their first login: the key
 //! is wrapped under their server verifier's hash, i.e. Argon2id of their password with the
@@ -39,6 +40,8 @@ pub struct Keyring {
     pub key_check: String,
     pub policy: AccessPolicy,
     pub slots: BTreeMap<String, Slot>,
+    /// The audit head as data directories recorded it before the anchor file; never written now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_head: Option<AuditHead>,
     /// The last audit entry removed by retention: the kept log continues from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

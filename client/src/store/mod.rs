@@ -2,6 +2,7 @@
 //! durable settings and migrated from the embedded scripts. This is the only module that knows
 //! the database is SQLCipher; the key itself only reaches it through a [`DbKey`].
 
+pub mod anchor;
 pub mod keyring;
 mod migrations;
 
