@@ -365,8 +365,25 @@ function reviewOf(approval: PendingApproval): ApprovalReview {
         ],
       },
       { id: "dateOfBirth", label: { eng: "Date of birth" }, values: [{ language: null, value: "1990/01/31" }] },
+      {
+        id: "gender",
+        label: { eng: "Gender" },
+        values: [
+          { language: "eng", value: "FLE", names: { eng: "Female", ara: "أنثى" } },
+          { language: "ara", value: "FLE", names: { eng: "Female", ara: "أنثى" } },
+        ],
+      },
+      { id: "region", label: { eng: "Region" }, values: [{ language: null, value: "NTH", names: { eng: "Northern Region" } }] },
     ],
-    documents: [{ field: "proofOfAddress", type_code: "UTB", format: "pdf" }],
+    documents: [
+      {
+        field: "proofOfAddress",
+        label: { eng: "Proof of address" },
+        type_code: "UTB",
+        type_names: { eng: "Utility bill" },
+        format: "pdf",
+      },
+    ],
     biometrics: [
       { field: "individualBiometrics", attribute: "leftIndex", quality: 85, threshold: 80, retries: 1, forced: false },
       { field: "individualBiometrics", attribute: "face", quality: 70, threshold: 90, retries: 3, forced: true },

@@ -140,6 +140,13 @@ it("approvals: review, reject with a reason, approve all the rest, one password 
   expect(text("review-fields")).toContain("Full name");
   expect(text("review-fields")).toContain("Amina Diallo");
   expect(text("review-fields")).toContain("أمينة ديالو");
+  // Codes chosen from lists read as their names, each value in its own language.
+  const shownValues = [...document.querySelectorAll('[data-testid="review-fields"] .review-value')].map((v) => v.textContent);
+  expect(shownValues).toContain("Female");
+  expect(shownValues).toContain("أنثى");
+  expect(shownValues).toContain("Northern Region");
+  expect(shownValues).not.toContain("FLE");
+  expect(text("review-documents")).toBe("Proof of address: Utility bill (pdf)");
   const qualities = [...document.querySelectorAll('[data-testid="review-biometrics"] tbody tr')].map((row) =>
     [...row.children].map((cell) => cell.textContent?.replace(/\s+/g, " ").trim()),
   );

@@ -1,10 +1,12 @@
 //! What a supervisor reviews before approving or rejecting a registration. The packet is
 //! encrypted to the pipeline, so sign-off keeps a summary beside it in the encrypted store: the
 //! demographic values as entered with their labels, the documents' types, each biometric's
-//! quality against its threshold and the exceptions — never biometric or document bytes. The
-//! summary is removed when a supervisor decides.
+//! quality against its threshold and the exceptions — never biometric or document bytes. Codes
+//! chosen from lists (dynamic fields, locations, document types) carry their names from the
+//! master data in force at sign-off. The summary is removed when a supervisor decides.
 
-use enrol_schema::ui_spec::Labels;
+use enrol_schema::master_data::MasterData;
+use enrol_schema::ui_spec::{Labels, UiField};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,6 +22,9 @@ use crate::session::Session;
 pub struct ReviewValue {
     pub language: Option<String>,
     pub value: String,
+    /// For a code chosen from a list, its name per language.
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub names: Labels,
 }
 
 /// A demographic field as the form labels it, with what was entered.
@@ -33,7 +38,13 @@ pub struct ReviewField {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewDocument {
     pub field: String,
+    /// The document field's label in the form.
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub label: Labels,
     pub type_code: String,
+    /// The document type's name per language.
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub type_names: Labels,
     pub format: String,
 }
 
@@ -83,7 +94,10 @@ impl ReviewSummary {
             .fields()
             .filter(|field| !captured_elsewhere(&field.id))
             .filter_map(|field| {
-                let values = review_values(registration.identity.get(&field.id)?);
+                let mut values = review_values(registration.identity.get(&field.id)?);
+                for value in &mut values {
+                    value.names = choice_names(&form.master, field, &value.value);
+                }
                 (!values.is_empty()).then(|| ReviewField {
                     id: field.id.clone(),
                     label: field.label.clone(),
@@ -107,7 +121,14 @@ impl ReviewSummary {
                 .iter()
                 .map(|doc| ReviewDocument {
                     field: doc.field.clone(),
+                    label: form
+                        .spec
+                        .fields()
+                        .find(|field| field.id == doc.field)
+                        .map(|field| field.label.clone())
+                        .unwrap_or_default(),
                     type_code: doc.type_code.clone(),
+                    type_names: form.master.document_type_names(&doc.type_code),
                     format: doc.format.clone(),
                 })
                 .collect(),
@@ -136,11 +157,23 @@ impl ReviewSummary {
     }
 }
 
+/// What `code` reads as when `field` is a list: a dynamic field's value, or a location at the
+/// field's level (as the validator looks them up); empty for other fields.
+fn choice_names(master: &MasterData, field: &UiField, code: &str) -> Labels {
+    let sub_type = field.sub_type.as_deref();
+    if field.field_type.as_deref() == Some("dynamic") {
+        master.dynamic_value_names(sub_type.unwrap_or(&field.id), &field.id, code)
+    } else {
+        sub_type.map_or_else(Labels::new, |level| master.location_names(level, code))
+    }
+}
+
 /// An entered value as text: `simpleType` values one per language, others as written.
 fn review_values(value: &Value) -> Vec<ReviewValue> {
     let plain = |text: String| ReviewValue {
         language: None,
         value: text,
+        names: Labels::new(),
     };
     match value {
         Value::Null => Vec::new(),
@@ -155,6 +188,7 @@ fn review_values(value: &Value) -> Vec<ReviewValue> {
                         .and_then(Value::as_str)
                         .map(str::to_owned),
                     value: map.get("value").and_then(Value::as_str)?.to_owned(),
+                    names: Labels::new(),
                 }),
                 Value::String(text) => Some(plain(text.clone())),
                 _ => None,

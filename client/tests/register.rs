@@ -407,6 +407,52 @@ fn a_supervisor_reviews_each_registration_then_decides_them_all_with_one_passwor
         .find(|field| field.id == "dateOfBirth")
         .unwrap();
     assert_eq!(birth.values[0].value, "1990/04/12");
+    assert!(birth.values[0].names.is_empty());
+    // Codes chosen from lists carry their names, in each value's language.
+    let named = |id: &str| -> Vec<(String, String, String)> {
+        let field = review.summary.fields.iter().find(|f| f.id == id).unwrap();
+        field
+            .values
+            .iter()
+            .map(|v| {
+                let language = v.language.clone().unwrap_or_default();
+                let name = v.names.get(&language).cloned().unwrap_or_default();
+                (language, v.value.clone(), name)
+            })
+            .collect()
+    };
+    let expected = |code: &str, names: [&str; 3]| -> Vec<(String, String, String)> {
+        ["eng", "fra", "ara"]
+            .into_iter()
+            .zip(names)
+            .map(|(language, name)| (language.into(), code.into(), name.into()))
+            .collect()
+    };
+    assert_eq!(
+        named("gender"),
+        expected("FLE", ["Female", "Féminin", "أنثى"])
+    );
+    assert_eq!(
+        named("region"),
+        expected(
+            "NTH",
+            ["Northern Region", "Région du Nord", "المنطقة الشمالية"]
+        )
+    );
+    let address = review
+        .summary
+        .documents
+        .iter()
+        .find(|d| d.field == "proofOfAddress")
+        .unwrap();
+    assert_eq!(
+        (
+            address.type_code.as_str(),
+            address.type_names["eng"].as_str()
+        ),
+        ("UTB", "Utility bill")
+    );
+    assert!(!address.label.is_empty());
     assert!(
         review
             .summary

@@ -2,6 +2,8 @@
 //! DTO fields): centres, the location hierarchy, document categories and types, dynamic
 //! fields and languages.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::json::{LoadError, MAX_DOCUMENT_BYTES, nullable, parse_bounded};
@@ -67,6 +69,47 @@ impl MasterData {
         self.locations
             .iter()
             .filter(move |l| l.is_active && Some(l.hierarchy_level) == level)
+    }
+
+    /// What a dynamic field's `code` reads as, per language: its value in the active list named
+    /// `name`, else in the one named `id` (as the validator looks lists up); empty when absent.
+    pub fn dynamic_value_names(
+        &self,
+        name: &str,
+        id: &str,
+        code: &str,
+    ) -> BTreeMap<String, String> {
+        [name, id]
+            .into_iter()
+            .map(|list| {
+                self.dynamic_fields
+                    .iter()
+                    .filter(|f| f.is_active && f.name == list)
+                    .filter_map(|f| {
+                        let value = f.field_val.iter().find(|v| v.active && v.code == code)?;
+                        Some((f.lang_code.clone(), value.value.clone()))
+                    })
+                    .collect::<BTreeMap<_, _>>()
+            })
+            .find(|names| !names.is_empty())
+            .unwrap_or_default()
+    }
+
+    /// The name, per language, of the location `code` at the level called `level_name`.
+    pub fn location_names(&self, level_name: &str, code: &str) -> BTreeMap<String, String> {
+        self.locations_at(level_name)
+            .filter(|l| l.code == code)
+            .map(|l| (l.lang_code.clone(), l.name.clone()))
+            .collect()
+    }
+
+    /// The name, per language, of the document type `code`.
+    pub fn document_type_names(&self, code: &str) -> BTreeMap<String, String> {
+        self.document_types
+            .iter()
+            .filter(|t| t.is_active && t.code == code)
+            .map(|t| (t.lang_code.clone(), t.name.clone()))
+            .collect()
     }
 
     /// Active document type codes valid for the category `category_code`.

@@ -45,7 +45,17 @@ export interface ReviewField {
   id: string;
   /** Language code → the field's label. */
   label: Record<string, string>;
-  values: { language: string | null; value: string }[];
+  /** `names`: for a code chosen from a list, its name per language. */
+  values: { language: string | null; value: string; names?: Record<string, string> }[];
+}
+
+/** A document as reviewed: its field's label and its type's names per language (when known). */
+export interface ReviewDocument {
+  field: string;
+  label?: Record<string, string>;
+  type_code: string;
+  type_names?: Record<string, string>;
+  format: string;
 }
 
 /** What a supervisor reviews: the registration's summary kept at sign-off (no biometric or
@@ -54,7 +64,7 @@ export interface ApprovalReview {
   pending: PendingApproval;
   age_group: string | null;
   fields: ReviewField[];
-  documents: { field: string; type_code: string; format: string }[];
+  documents: ReviewDocument[];
   biometrics: { field: string; attribute: string; quality: number; threshold: number; retries: number; forced: boolean }[];
   exceptions: { field: string; attribute: string; reason: string }[];
   history: StatusChange[];
