@@ -28,7 +28,7 @@ it("translates errors from their codes", () => {
     code: "AUTH_LOCKED",
     message: "Too many failed attempts: this account is locked until 28 Nov 2026, 14:30.",
   });
-  check("fra", new BackendError("FREEZE_PENDING_APPROVAL_COUNT", "12 registrations await approval", undefined, tooMany), {
+  check("fra", new BackendError("FREEZE_PENDING_APPROVAL_COUNT", "12 registrations await approval", undefined, [tooMany]), {
     code: "FREEZE_PENDING_APPROVAL_COUNT",
     message:
       "12 enregistrements attendent une approbation (limite 10). Un superviseur doit les approuver ou les rejeter.",

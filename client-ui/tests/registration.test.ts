@@ -373,11 +373,9 @@ it("a preview that is not complete lists what is missing, with a way back to it"
 });
 
 it("a broken freeze rule refuses a new registration with its reason", async () => {
-  backend.startAnswer = new BackendError("FREEZE_SYNC_OVERDUE", "last sync was 31 days ago", undefined, {
-    reason: "sync_overdue",
-    days: 31,
-    limit: 30,
-  });
+  backend.startAnswer = new BackendError("FREEZE_SYNC_OVERDUE", "last sync was 31 days ago", undefined, [
+    { reason: "sync_overdue", days: 31, limit: 30 },
+  ]);
   await startNew();
   expect(heading()).toBe("Welcome, Amina Diallo");
   expect(document.querySelector(".start-registration [role=alert]")?.textContent).toContain(

@@ -168,12 +168,11 @@ it("the remembered language is used from the start", async () => {
   expect(heading()).toBe("تسجيل الدخول");
 });
 
-it("home: the summary and a freeze warning with its figures; logout returns to login", async () => {
-  backend.freeze = new BackendError("FREEZE_SYNC_OVERDUE", "last sync was 31 days ago", undefined, {
-    reason: "sync_overdue",
-    days: 31,
-    limit: 30,
-  });
+it("home: the summary and a freeze warning with every broken rule's figures; logout returns to login", async () => {
+  backend.freeze = new BackendError("FREEZE_SYNC_OVERDUE", "last sync was 31 days ago", undefined, [
+    { reason: "sync_overdue", days: 31, limit: 30 },
+    { reason: "too_many_unexported", count: 70, limit: 70 },
+  ]);
   await start();
   type("login-operator", "SUP1");
   type("login-password", "correct horse");
@@ -182,6 +181,9 @@ it("home: the summary and a freeze warning with its figures; logout returns to l
   expect(document.querySelector('[data-testid="pending-approval"]')?.textContent).toBe("3");
   expect(document.querySelector('[data-testid="registration-frozen"]')?.textContent).toContain(
     "The last sync was 31 days ago (limit 30). Sync to continue registering.",
+  );
+  expect(document.querySelector('[data-testid="registration-frozen"]')?.textContent).toContain(
+    "70 approved packets are not uploaded or exported (limit 70). Sync or export them.",
   );
   expectLabelledControls();
   const logout = [...document.querySelectorAll("button")].find((button) => button.textContent === "Log out");

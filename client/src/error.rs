@@ -45,8 +45,9 @@ pub enum Error {
     Forbidden { operator: String, action: Action },
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
-    #[error("new registrations are frozen: {0}")]
-    Frozen(FreezeReason),
+    /// Every broken rule, in MOSIP's order of checks; never empty.
+    #[error("new registrations are frozen: {}", frozen_text(.0))]
+    Frozen(Vec<FreezeReason>),
     #[error("machine enrolment file: {0}")]
     Enrolment(String),
     #[error("cryptography failure: {0}")]
@@ -94,7 +95,7 @@ impl Error {
             Error::NoSession => "AUTH_NO_SESSION",
             Error::Forbidden { .. } => "AUTH_FORBIDDEN",
             Error::Invalid { .. } => "INVALID_INPUT",
-            Error::Frozen(reason) => reason.code(),
+            Error::Frozen(reasons) => reasons.first().map_or("FREEZE", FreezeReason::code),
             Error::Enrolment(_) => "ENROLMENT_FILE",
             Error::Crypto(_) => "CRYPTO",
             Error::ServerUnreachable(_) => "SERVER_UNREACHABLE",
@@ -133,4 +134,9 @@ impl From<rusqlite::Error> for Error {
             _ => Error::Database(error),
         }
     }
+}
+
+fn frozen_text(reasons: &[FreezeReason]) -> String {
+    let texts: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+    texts.join("; ")
 }

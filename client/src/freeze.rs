@@ -72,18 +72,24 @@ impl fmt::Display for FreezeReason {
     }
 }
 
-/// The first freeze rule that `facts` break at `now`, in MOSIP's order of checks.
-pub fn check(limits: &FreezeLimits, facts: &FreezeFacts, now: i64) -> Result<(), FreezeReason> {
+/// Every freeze rule that `facts` break at `now`, in MOSIP's order of checks (the first one
+/// names the refusal), so that the operator learns at once all that must be done.
+pub fn check(
+    limits: &FreezeLimits,
+    facts: &FreezeFacts,
+    now: i64,
+) -> Result<(), Vec<FreezeReason>> {
     let days_since = |at: i64| (now - at).max(0) / DAY;
+    let mut broken = Vec::new();
     let sync_days = days_since(facts.last_sync_at);
     if sync_days >= i64::from(limits.max_days_since_last_sync) {
-        return Err(FreezeReason::SyncOverdue {
+        broken.push(FreezeReason::SyncOverdue {
             days: sync_days,
             limit: limits.max_days_since_last_sync,
         });
     }
     if facts.pending_approval >= limits.max_pending_approval_packets {
-        return Err(FreezeReason::TooManyPendingApproval {
+        broken.push(FreezeReason::TooManyPendingApproval {
             count: facts.pending_approval,
             limit: limits.max_pending_approval_packets,
         });
@@ -91,13 +97,13 @@ pub fn check(limits: &FreezeLimits, facts: &FreezeFacts, now: i64) -> Result<(),
     if let Some(oldest) = facts.oldest_pending_at
         && days_since(oldest) >= i64::from(limits.max_days_pending_approval)
     {
-        return Err(FreezeReason::PendingApprovalTooOld {
+        broken.push(FreezeReason::PendingApprovalTooOld {
             days: days_since(oldest),
             limit: limits.max_days_pending_approval,
         });
     }
     if facts.unexported_approved >= limits.max_unexported_approved_packets {
-        return Err(FreezeReason::TooManyUnexported {
+        broken.push(FreezeReason::TooManyUnexported {
             count: facts.unexported_approved,
             limit: limits.max_unexported_approved_packets,
         });
@@ -106,12 +112,16 @@ pub fn check(limits: &FreezeLimits, facts: &FreezeFacts, now: i64) -> Result<(),
         && let Some(last_export) = facts.last_export_at
         && days_since(last_export) >= i64::from(limits.max_days_since_export)
     {
-        return Err(FreezeReason::ExportOverdue {
+        broken.push(FreezeReason::ExportOverdue {
             days: days_since(last_export),
             limit: limits.max_days_since_export,
         });
     }
-    Ok(())
+    if broken.is_empty() {
+        Ok(())
+    } else {
+        Err(broken)
+    }
 }
 
 /// Whether a packet may be deleted locally: only once the server reports it processed (or

@@ -3,7 +3,7 @@
 
 mod support;
 
-use enrol_client::freeze::{FreezeFacts, check, packet_is_deletable};
+use enrol_client::freeze::{FreezeFacts, FreezeReason, check, packet_is_deletable};
 use enrol_schema::settings::{FreezeLimits, RegistrationSettings, Retention};
 use support::Fixture;
 
@@ -24,7 +24,10 @@ fn fresh() -> FreezeFacts {
 fn check_rule(change: impl FnOnce(&mut FreezeFacts), expected: Result<(), &str>) {
     let mut facts = fresh();
     change(&mut facts);
-    let outcome = check(&FreezeLimits::default(), &facts, NOW).map_err(|reason| reason.code());
+    let codes =
+        |reasons: Vec<FreezeReason>| -> Vec<&str> { reasons.iter().map(|r| r.code()).collect() };
+    let outcome = check(&FreezeLimits::default(), &facts, NOW).map_err(codes);
+    let expected = expected.map_err(|codes| codes.split(' ').collect::<Vec<_>>());
     assert_eq!(outcome, expected, "{facts:?}");
 }
 
@@ -61,15 +64,24 @@ fn mosip_default_limits() {
     );
     // Nothing waiting for export: an old export date alone does not freeze.
     check_rule(|f| f.last_export_at = Some(NOW - 400 * DAY), Ok(()));
+    // Every broken rule is named, in MOSIP's order.
+    check_rule(
+        |f| {
+            f.last_sync_at = NOW - 200 * DAY;
+            f.unexported_approved = 80;
+            f.last_export_at = Some(NOW - 100 * DAY);
+        },
+        Err("FREEZE_SYNC_OVERDUE FREEZE_UNEXPORTED_COUNT FREEZE_EXPORT_OVERDUE"),
+    );
 }
 
 #[test]
 fn the_reason_is_readable() {
     let mut facts = fresh();
     facts.pending_approval = 120;
-    let reason = check(&FreezeLimits::default(), &facts, NOW).unwrap_err();
+    let reasons = check(&FreezeLimits::default(), &facts, NOW).unwrap_err();
     assert_eq!(
-        reason.to_string(),
+        reasons[0].to_string(),
         "120 registrations await approval (limit 100): a supervisor must approve or reject them"
     );
 }

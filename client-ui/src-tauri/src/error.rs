@@ -17,9 +17,9 @@ pub struct CommandError {
     /// When a locked operator may try again (RFC 3339), for `AUTH_LOCKED`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
-    /// The broken freeze rule with its figures, for `FREEZE_*`.
+    /// Every broken freeze rule with its figures, for `FREEZE_*`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub freeze: Option<FreezeReason>,
+    pub freeze: Option<Vec<FreezeReason>>,
     /// Every field the validator refused, for a message beside each one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ValidationError>>,
@@ -78,7 +78,7 @@ impl From<Error> for CommandError {
                 _ => None,
             },
             freeze: match &error {
-                Error::Frozen(reason) => Some(*reason),
+                Error::Frozen(reasons) => Some(reasons.clone()),
                 _ => None,
             },
             errors: match error {
@@ -119,14 +119,23 @@ mod tests {
             }),
         );
         check(
-            Error::Frozen(FreezeReason::SyncOverdue {
-                days: 31,
-                limit: 30,
-            }),
+            Error::Frozen(vec![
+                FreezeReason::SyncOverdue {
+                    days: 31,
+                    limit: 30,
+                },
+                FreezeReason::TooManyUnexported {
+                    count: 70,
+                    limit: 70,
+                },
+            ]),
             json!({
                 "code": "FREEZE_SYNC_OVERDUE",
-                "message": "new registrations are frozen: last sync was 31 days ago (limit 30): sync first",
-                "freeze": {"reason": "sync_overdue", "days": 31, "limit": 30},
+                "message": "new registrations are frozen: last sync was 31 days ago (limit 30): sync first; 70 approved packets are not exported or uploaded (limit 70): sync or export them",
+                "freeze": [
+                    {"reason": "sync_overdue", "days": 31, "limit": 30},
+                    {"reason": "too_many_unexported", "count": 70, "limit": 70},
+                ],
             }),
         );
         let refused = enrol_schema::validate::ValidationError {

@@ -16,7 +16,7 @@ interface CommandError {
   code: string;
   message: string;
   until?: string;
-  freeze?: FreezeReason;
+  freeze?: FreezeReason[];
   errors?: ValidationError[];
 }
 

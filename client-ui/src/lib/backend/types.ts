@@ -62,11 +62,12 @@ export type FreezeReason =
 export class BackendError extends Error {
   readonly code: string;
   readonly until?: string;
-  readonly freeze?: FreezeReason;
+  /** Every broken freeze rule, in the core's order (the first names the code). */
+  readonly freeze?: FreezeReason[];
   /** Every field the validator refused, for a message beside each one. */
   readonly errors?: ValidationError[];
 
-  constructor(code: string, message: string, until?: string, freeze?: FreezeReason, errors?: ValidationError[]) {
+  constructor(code: string, message: string, until?: string, freeze?: FreezeReason[], errors?: ValidationError[]) {
     super(message);
     this.name = "BackendError";
     this.code = code;

@@ -130,12 +130,15 @@ export class Translator {
   }
 
   private codeMessage(error: BackendError): string {
-    if (error.freeze) {
-      const { reason, ...figures } = error.freeze;
-      const numbers = Object.fromEntries(
-        Object.entries(figures).map(([name, value]) => [name, this.number(value)]),
-      );
-      return this.t(`freeze.${reason}`, numbers);
+    if (error.freeze?.length) {
+      return error.freeze
+        .map(({ reason, ...figures }) => {
+          const numbers = Object.fromEntries(
+            Object.entries(figures).map(([name, value]) => [name, this.number(value)]),
+          );
+          return this.t(`freeze.${reason}`, numbers);
+        })
+        .join(" ");
     }
     if (error.code === "AUTH_LOCKED" && error.until) {
       const until = Date.parse(error.until);
