@@ -12,6 +12,7 @@ use state::AppState;
 
 fn main() {
     memory::tune_allocator();
+    memory::tune_web_engine();
     let state = AppState::new(state::data_dir_from_env(), state::SbiSettings::from_env());
     let result = tauri::Builder::default()
         .manage(state)
