@@ -197,29 +197,12 @@ export class Session {
     return this.command("POST", "/execute/sync", { script, args });
   }
 
-  /** Saves a PNG of the window. WebKitGTK (2.50) without compositing, the app's mode, answers a
-   * screenshot only after the page paints again, which a still page never does: the request
-   * would hang. So a transparent 1-pixel element changes its (invisible) colour every frame
-   * until the screenshot is taken, then goes. */
+  /** Saves a PNG of the window. (Without GPU compositing WebKitWebDriver answers only after the
+   * page paints again; the app keeps painting while WebDriver drives it: `src/lib/automation.ts`.) */
   async screenshot(path) {
     await sleep(400);
-    await this.run(`const pixel = document.createElement("div");
-      pixel.id = "e2e-repaint";
-      pixel.style.cssText = "position: fixed; left: 0; top: 0; width: 1px; height: 1px; pointer-events: none";
-      document.documentElement.append(pixel);
-      let frame = 0;
-      const paint = () => {
-        if (!pixel.isConnected) return;
-        pixel.style.background = frame++ % 2 ? "rgba(0, 0, 0, 0)" : "rgba(0, 0, 0, 0.004)";
-        requestAnimationFrame(paint);
-      };
-      requestAnimationFrame(paint);`);
-    try {
-      const png = await this.command("GET", "/screenshot");
-      writeFileSync(path, Buffer.from(png, "base64"));
-    } finally {
-      await this.run(`document.getElementById("e2e-repaint")?.remove();`).catch(() => undefined);
-    }
+    const png = await this.command("GET", "/screenshot");
+    writeFileSync(path, Buffer.from(png, "base64"));
   }
 
   async close() {
