@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::fsio::Disk;
 use crate::seal::KdfParams;
 use crate::session::{Session, load_operator};
-use crate::store::anchor::{ANCHOR_FILE, AnchorFile};
+use crate::store::anchor::AnchorFile;
 use crate::store::keyring::KeyringFile;
 use crate::store::{DbKey, Store};
 
@@ -90,10 +90,6 @@ impl Client {
 
     pub(crate) fn anchor(&self) -> &AnchorFile {
         &self.anchor
-    }
-
-    pub(crate) fn anchor_path(&self) -> PathBuf {
-        self.dir.join(ANCHOR_FILE)
     }
 
     pub(crate) fn options(&self) -> &Options {

@@ -230,7 +230,7 @@ fn init_with_key(
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let _ = fs::remove_file(format!("{}{suffix}", client.db_path().display()));
             }
-            let _ = fs::remove_file(client.anchor_path());
+            let _ = fs::remove_file(client.anchor().path());
             Err(error)
         }
     }
@@ -248,10 +248,10 @@ fn set_aside_orphaned_database(client: &Client, stamp: i64) -> Result<(), Error>
             fs::rename(&from, &to).map_err(|error| Error::io(&from, error))?;
         }
     }
-    let anchor = client.anchor_path();
+    let anchor = client.anchor().path();
     if anchor.exists() {
         let to = format!("{}.orphaned-{stamp}", anchor.display());
-        fs::rename(&anchor, &to).map_err(|error| Error::io(&anchor, error))?;
+        fs::rename(anchor, &to).map_err(|error| Error::io(anchor, error))?;
     }
     Ok(())
 }

@@ -35,6 +35,10 @@ impl AnchorFile {
         }
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The recorded head: the newer of the two slots that hold one; `None` without a file or a
     /// valid slot.
     pub fn read(&self) -> Result<Option<AuditHead>, Error> {
