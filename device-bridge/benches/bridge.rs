@@ -203,9 +203,20 @@ async fn main() {
     time("finger quality estimate", 20, &|| {
         enrol_bridge::quality::finger(&finger);
     });
+    let finger_bytes = enrol_bridge::jp2::encode_lossless(
+        280,
+        360,
+        enrol_bridge::jp2::Channels::Gray,
+        &finger.pixels,
+        1,
+    )
+    .expect("encodes")
+    .len();
     for threads in [1, 2] {
         time(
-            &format!("JPEG 2000 lossless encode, {threads} thread(s)"),
+            &format!(
+                "JPEG 2000 lossless encode of the synthetic finger (280x360, {finger_bytes} bytes), {threads} thread(s)"
+            ),
             20,
             &|| {
                 enrol_bridge::jp2::encode_lossless(
@@ -218,6 +229,49 @@ async fn main() {
                 .expect("encodes");
             },
         );
+    }
+    // The same encoder on a real scanner's finger: MOSIP's mock SBI registration sample
+    // (ISO 19794-4, 280x448, JPEG 2000 lossless), decoded first; read from ../shared when present.
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/sbi-data/mockmds-iso-samples/registration/Left_Index.iso");
+    match std::fs::read(&sample) {
+        Ok(record) => {
+            let start = record
+                .windows(4)
+                .position(|w| w == b"jP  ")
+                .map(|i| i - 4)
+                .expect("a JP2 image in the record");
+            let image = jpeg2k::Image::from_bytes(&record[start..]).expect("decodes");
+            let (width, height) = (image.width(), image.height());
+            let pixels: Vec<u8> = image.components()[0]
+                .data()
+                .iter()
+                .map(|v| *v as u8)
+                .collect();
+            for threads in [1, 2] {
+                time(
+                    &format!(
+                        "JPEG 2000 lossless encode of MOSIP's mock registration finger ({width}x{height}, {} bytes as shipped), {threads} thread(s)",
+                        record.len() - start
+                    ),
+                    20,
+                    &|| {
+                        enrol_bridge::jp2::encode_lossless(
+                            width,
+                            height,
+                            enrol_bridge::jp2::Channels::Gray,
+                            &pixels,
+                            threads,
+                        )
+                        .expect("encodes");
+                    },
+                );
+            }
+        }
+        Err(_) => println!(
+            "  (MOSIP's mock finger sample not found at {}: skipped)",
+            sample.display()
+        ),
     }
     let identity = KeyStore::open(keys_dir.path())
         .and_then(|keys| keys.device("BENCH0001"))
