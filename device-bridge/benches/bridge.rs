@@ -203,6 +203,25 @@ async fn main() {
     time("finger quality estimate", 20, &|| {
         enrol_bridge::quality::finger(&finger);
     });
+    // Lossless JPEG 2000 of a grey image on one and on two OpenJPEG threads.
+    let encode_figures = |what: &str, width: u32, height: u32, pixels: &[u8]| {
+        for threads in [1, 2] {
+            time(
+                &format!("JPEG 2000 lossless encode of {what}, {threads} thread(s)"),
+                20,
+                &|| {
+                    enrol_bridge::jp2::encode_lossless(
+                        width,
+                        height,
+                        enrol_bridge::jp2::Channels::Gray,
+                        pixels,
+                        threads,
+                    )
+                    .expect("encodes");
+                },
+            );
+        }
+    };
     let finger_bytes = enrol_bridge::jp2::encode_lossless(
         280,
         360,
@@ -212,24 +231,12 @@ async fn main() {
     )
     .expect("encodes")
     .len();
-    for threads in [1, 2] {
-        time(
-            &format!(
-                "JPEG 2000 lossless encode of the synthetic finger (280x360, {finger_bytes} bytes), {threads} thread(s)"
-            ),
-            20,
-            &|| {
-                enrol_bridge::jp2::encode_lossless(
-                    280,
-                    360,
-                    enrol_bridge::jp2::Channels::Gray,
-                    &finger.pixels,
-                    threads,
-                )
-                .expect("encodes");
-            },
-        );
-    }
+    encode_figures(
+        &format!("the synthetic finger (280x360, {finger_bytes} bytes)"),
+        280,
+        360,
+        &finger.pixels,
+    );
     // The same encoder on a real scanner's finger: MOSIP's mock SBI registration sample
     // (ISO 19794-4, 280x448, JPEG 2000 lossless), decoded first; read from ../shared when present.
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -248,25 +255,15 @@ async fn main() {
                 .iter()
                 .map(|v| *v as u8)
                 .collect();
-            for threads in [1, 2] {
-                time(
-                    &format!(
-                        "JPEG 2000 lossless encode of MOSIP's mock registration finger ({width}x{height}, {} bytes as shipped), {threads} thread(s)",
-                        record.len() - start
-                    ),
-                    20,
-                    &|| {
-                        enrol_bridge::jp2::encode_lossless(
-                            width,
-                            height,
-                            enrol_bridge::jp2::Channels::Gray,
-                            &pixels,
-                            threads,
-                        )
-                        .expect("encodes");
-                    },
-                );
-            }
+            encode_figures(
+                &format!(
+                    "MOSIP's mock registration finger ({width}x{height}, {} bytes as shipped)",
+                    record.len() - start
+                ),
+                width,
+                height,
+                &pixels,
+            );
         }
         Err(_) => println!(
             "  (MOSIP's mock finger sample not found at {}: skipped)",
