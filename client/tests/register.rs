@@ -380,12 +380,15 @@ fn a_supervisor_reviews_each_registration_then_decides_them_all_with_one_passwor
     assert_eq!(review.pending.rid, first);
     assert_eq!(review.pending.operator_id, "op1");
     assert_eq!(review.summary.age_group.as_deref(), Some("ADULT"));
-    let name = review
-        .summary
-        .fields
-        .iter()
-        .find(|field| field.id == "fullName")
-        .unwrap();
+    let field = |id: &str| {
+        review
+            .summary
+            .fields
+            .iter()
+            .find(|field| field.id == id)
+            .unwrap()
+    };
+    let name = field("fullName");
     assert_eq!(name.label["eng"], "Full name");
     let values: Vec<_> = name
         .values
@@ -400,18 +403,12 @@ fn a_supervisor_reviews_each_registration_then_decides_them_all_with_one_passwor
             (Some("ara"), "Amara Test")
         ]
     );
-    let birth = review
-        .summary
-        .fields
-        .iter()
-        .find(|field| field.id == "dateOfBirth")
-        .unwrap();
+    let birth = field("dateOfBirth");
     assert_eq!(birth.values[0].value, "1990/04/12");
     assert!(birth.values[0].names.is_empty());
     // Codes chosen from lists carry their names, in each value's language.
     let named = |id: &str| -> Vec<(String, String, String)> {
-        let field = review.summary.fields.iter().find(|f| f.id == id).unwrap();
-        field
+        field(id)
             .values
             .iter()
             .map(|v| {
