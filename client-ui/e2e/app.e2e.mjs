@@ -2,11 +2,11 @@
 // with its admin CLI as an administrator would) and the real `enrol-bridge` simulator (every
 // device), both on free ports: first run → the machine onboarded online with a one-time code
 // (the server sends the centre, keys, pipeline certificate, trusted device provider and the
-// supervisor) → home → log out → wrong password → log in → a NEW registration: demographics,
-// documents, ten fingers less one exception, irises, face with its live preview, a device
-// unplugged mid-capture, the proof-of-exception photo, preview, sign-off, the acknowledgement
-// slip → the supervisor's review and approval → sync: the packet on the server, byte for byte →
-// the registration screen, home and login in Arabic (right-to-left).
+// supervisor) → home → log out → wrong password → log in (the app process maps no GPU driver)
+// → a NEW registration: demographics, documents, ten fingers less one exception, irises, face
+// with its live preview, a device unplugged mid-capture, the proof-of-exception photo, preview,
+// sign-off, the acknowledgement slip → the supervisor's review and approval → sync: the packet on
+// the server, byte for byte → the registration screen, home and login in Arabic (right-to-left).
 // Fields are found by their labels and buttons by their text. A screenshot of each screen
 // goes to artifacts/screenshots/.
 //
@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { bridgeAdmin, pipelineCertificate, receivedPackets, residentFiles, startBridge, startServer } from "./services.mjs";
@@ -116,6 +116,13 @@ try {
     assert.equal(await session.text(pending), "0");
     await session.waitFor("registrations open", "//*[@data-testid='registration-open']");
     await session.screenshot(join(shots, "05-home.png"));
+  });
+
+  await step("the app process loads no GPU driver: nothing is composited (memory.rs)", async () => {
+    const [appPid] = harness.appProcesses();
+    const mapped = readFileSync(`/proc/${appPid}/maps`, "utf8").split("\n").map((line) => line.split(/\s+/)[5] ?? "");
+    const gpuLibraries = [...new Set(mapped.filter((path) => /libLLVM|\/dri\/|libEGL_mesa|libGLX_mesa/.test(path)))];
+    assert.deepEqual(gpuLibraries, []);
   });
 
   const files = residentFiles(work);
