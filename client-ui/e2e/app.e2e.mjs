@@ -120,6 +120,7 @@ try {
 
   await step("the app process loads no GPU driver: nothing is composited (memory.rs)", async () => {
     const [appPid] = harness.appProcesses();
+    assert.ok(appPid, "the app's process is running");
     const mapped = readFileSync(`/proc/${appPid}/maps`, "utf8").split("\n").map((line) => line.split(/\s+/)[5] ?? "");
     const gpuLibraries = [...new Set(mapped.filter((path) => /libLLVM|\/dri\/|libEGL_mesa|libGLX_mesa/.test(path)))];
     assert.deepEqual(gpuLibraries, []);
